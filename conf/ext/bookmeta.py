@@ -1,0 +1,178 @@
+"""Book metadata: the YAML front matter of ``BOOK/index.md`` → Sphinx config values.
+
+Every edition reads the book's title, author, language and the optional fields from one
+place, the front matter of the book's root document. This extension reads it when the
+configuration is initialised (before any document is parsed), fills Sphinx's own
+``project``/``author``/``language``/``copyright`` and stores the whole record as
+``app.config.book`` (a :class:`BookMeta`) for the edition builders and templates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import subprocess
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.errors import ConfigError
+
+REQUIRED = ("title", "author", "language")
+OPTIONAL = (
+    "subtitle",
+    "identifier",
+    "date",
+    "publisher",
+    "description",
+    "cover",
+    "rights",
+    "colophon",
+    "subject",
+    "keywords",
+)
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(\n|\Z)", re.S)
+
+
+class BookMetaError(ConfigError):
+    """The book's front matter is missing, malformed or incomplete."""
+
+
+@dataclass(frozen=True)
+class BookMeta:
+    """What the editions need to know about a book, with defaults filled in."""
+
+    title: str
+    author: str
+    language: str
+    subtitle: str = ""
+    identifier: str = ""
+    date: str = ""
+    publisher: str = ""
+    description: str = ""
+    cover: str = ""
+    rights: str = ""
+    colophon: str = ""
+    subject: str = ""
+    keywords: list[str] = field(default_factory=list)
+
+    @property
+    def slug(self) -> str:
+        """A file name for the book's outputs, from its title (ASCII, lower case)."""
+        return slugify(self.title)
+
+    @property
+    def year(self) -> str:
+        return self.date[:4]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"slug": self.slug, "year": self.year}
+
+
+def slugify(text: str) -> str:
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug or "book"
+
+
+def read_front_matter(path: Path) -> dict[str, Any]:
+    """Return the YAML front matter of a MyST file as a dict (empty when it has none)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BookMetaError(f"{path}: the book has no root document (index.md)") from None
+    except UnicodeDecodeError as err:
+        raise BookMetaError(f"{path}: not valid UTF-8 ({err.reason} at byte {err.start})") from None
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}
+    try:
+        data = yaml.safe_load(match.group(1) or "") or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = f":{mark.line + 2}" if mark is not None else ""  # +1 for 1-based, +1 for '---'
+        problem = getattr(err, "problem", None) or str(err)
+        raise BookMetaError(f"{path}{line}: malformed YAML front matter: {problem}") from None
+    if not isinstance(data, dict):
+        raise BookMetaError(f"{path}:2: the front matter must be a mapping of keys to values")
+    return data
+
+
+def default_date(book_dir: Path) -> str:
+    """SOURCE_DATE_EPOCH, else the last commit touching the book, else today (ISO date)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date().isoformat()
+    try:
+        out = subprocess.run(
+            ["git", "log", "-1", "--format=%cs", "--", "."],
+            cwd=book_dir,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        out = ""
+    return out or dt.date.today().isoformat()
+
+
+def load_book_meta(book_dir: Path) -> BookMeta:
+    """Read and validate ``book_dir/index.md``'s front matter, filling in defaults."""
+    index = book_dir / "index.md"
+    data = read_front_matter(index)
+    missing = [key for key in REQUIRED if not data.get(key)]
+    if missing:
+        raise BookMetaError(
+            f"{index}:1: the front matter lacks {', '.join(missing)}; a book needs at least "
+            "title, author and language, e.g.\n---\ntitle: My Book\nauthor: A. Writer\n"
+            "language: en\n---"
+        )
+    values: dict[str, Any] = {}
+    for key in REQUIRED + OPTIONAL:
+        value = data.get(key)
+        if value is None:
+            continue
+        if key == "keywords":
+            values[key] = [str(v) for v in value] if isinstance(value, list) else [
+                v.strip() for v in str(value).split(",") if v.strip()
+            ]
+        elif key == "author" and isinstance(value, list):
+            values[key] = ", ".join(str(v) for v in value)
+        else:
+            values[key] = str(value).strip()
+    values["language"] = values["language"].replace("_", "-")
+    if not values.get("date"):
+        values["date"] = default_date(book_dir)
+    if not values.get("identifier"):
+        values["identifier"] = "urn:uuid:" + str(
+            uuid.uuid5(uuid.NAMESPACE_URL, "book:" + values["title"] + "|" + values["author"])
+        )
+    return BookMeta(**values)
+
+
+def on_config_inited(app: Sphinx, config: Config) -> None:
+    meta = load_book_meta(Path(app.srcdir))
+    config.book = meta
+    config.project = meta.title
+    config.author = meta.author
+    config.language = meta.language
+    config.copyright = f"{meta.year}, {meta.author}"
+    config.html_title = meta.title
+    bib = Path(app.srcdir) / "references.bib"
+    config.bibtex_bibfiles = [str(bib)] if bib.is_file() else []
+    context = dict(config.html_context or {})
+    context["book"] = meta.as_dict()
+    config.html_context = context
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_config_value("book", None, "env", types=frozenset({BookMeta, type(None)}))
+    app.connect("config-inited", on_config_inited, priority=100)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,230 @@
+"""Footnoted citations: ``{footcite}`key{locator}``` → one numbered note per citation.
+
+sphinxcontrib-bibtex parses ``references.bib`` and prints the bibliography page; this
+extension replaces its ``footcite`` role so that a book can cite the way books do:
+
+- a locator after the key, in braces: ``{footcite}`viasna-biography{"Museum"}```;
+  text before the key in braces is a prefix: ``{footcite}`{see}laureate-page```;
+- several sources in one note: ``{footcite}`a{"Part 1"},b```;
+- identical citations in one document share one note (a note called twice);
+- inside a discursive footnote the citation is printed inline (no note inside a note).
+
+The notes are ordinary docutils ``footnote`` nodes, appended before docutils numbers
+footnotes, so MyST's ``[^label]`` notes and citations form one sequence per document,
+numbered in order of first call (myst-parser's ``footnote_sort``).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+from typing import Any, cast
+
+import latexcodec  # noqa: F401  (registers the "ulatex" codec)
+from docutils import nodes
+from docutils.transforms import Transform
+from pybtex.database import Entry
+from sphinx.application import Sphinx
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxRole
+
+logger = logging.getLogger(__name__)
+
+_TARGET = re.compile(r"\s*(?:\{(?P<pre>[^{}]*)\})?\s*(?P<key>[^{}\s,]+)\s*(?:\{(?P<post>[^{}]*)\})?\s*")
+_QUOTED_TITLE_TYPES = {"misc", "article", "online", "inbook", "incollection", "inproceedings"}
+_TEMP_KEY = "book_footcite"
+
+
+class CitationSyntaxError(ValueError):
+    """A ``footcite`` target that cannot be parsed."""
+
+
+@dataclass(frozen=True)
+class CitationTarget:
+    """One cited source with optional prefix and locator."""
+
+    key: str
+    pre: str = ""
+    post: str = ""
+
+
+def parse_targets(text: str) -> list[CitationTarget]:
+    """Parse ``{pre}key{post}, key2`` into targets; raise CitationSyntaxError when malformed."""
+    targets: list[CitationTarget] = []
+    pos = 0
+    while True:
+        match = _TARGET.match(text, pos)
+        if match is None or not match.group("key"):
+            raise CitationSyntaxError(
+                f"malformed citation {text!r}: expected key, {{prefix}}key or key{{locator}}, "
+                "several separated by commas"
+            )
+        targets.append(
+            CitationTarget(
+                match.group("key"),
+                (match.group("pre") or "").strip(),
+                (match.group("post") or "").strip(),
+            )
+        )
+        pos = match.end()
+        if pos == len(text):
+            return targets
+        if text[pos] != ",":
+            raise CitationSyntaxError(
+                f"malformed citation {text!r}: unexpected {text[pos]!r} at character {pos + 1}"
+            )
+        pos += 1
+
+
+def latex_to_text(value: str) -> str:
+    """BibTeX field text → plain Unicode (LaTeX accents decoded, grouping braces removed)."""
+    try:
+        value = codecs.decode(value, "ulatex")
+    except ValueError:
+        pass
+    return value.replace("{", "").replace("}", "").strip()
+
+
+def entry_authors(entry: Entry) -> str:
+    people = entry.persons.get("author") or entry.persons.get("editor") or []
+    names = [latex_to_text(" ".join(p.first_names + p.middle_names + p.prelast_names
+                                    + p.last_names + p.lineage_names)) for p in people]
+    if not names:
+        org = entry.fields.get("organization") or entry.fields.get("institution")
+        return latex_to_text(org) if org else ""
+    if len(names) <= 2:
+        return " and ".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def format_entry(entry: Entry) -> list[nodes.Node]:
+    """One source as note text (Chicago-style note, British punctuation), without end stop."""
+    fields = entry.fields
+    out: list[nodes.Node] = []
+
+    def add(part: nodes.Node | str) -> None:
+        if out:
+            out.append(nodes.Text(", "))
+        out.append(nodes.Text(part) if isinstance(part, str) else part)
+
+    author = entry_authors(entry)
+    if author:
+        add(author)
+    title = latex_to_text(fields.get("title", entry.key))
+    if entry.type.lower() in _QUOTED_TITLE_TYPES:
+        add(f"\u201c{title}\u201d")
+    else:
+        add(nodes.emphasis(title, title))
+    for name in ("journal", "booktitle", "howpublished", "publisher"):
+        if fields.get(name):
+            add(latex_to_text(fields[name]))
+    date = " ".join(latex_to_text(fields[f]) for f in ("month", "year") if fields.get(f))
+    if date:
+        add(date)
+    return out
+
+
+def format_citation(
+    targets: list[tuple[CitationTarget, Entry]], end_stop: bool = True
+) -> list[nodes.Node]:
+    """Several sources as note text: ``Pre A, locator; B.`` (the stop only for a whole note)"""
+    out: list[nodes.Node] = []
+    for index, (target, entry) in enumerate(targets):
+        if index:
+            out.append(nodes.Text("; "))
+        if target.pre:
+            out.append(nodes.Text(target.pre + " "))
+        out.extend(format_entry(entry))
+        if target.post:
+            out.append(nodes.Text(", " + target.post))
+    if end_stop:
+        out.append(nodes.Text("."))
+    return out
+
+
+def _inside_footnote(node: nodes.Node | None) -> bool:
+    while node is not None:
+        if isinstance(node, nodes.footnote):
+            return True
+        node = node.parent
+    return False
+
+
+class FootCiteRole(SphinxRole):
+    """``{footcite}`key{locator}``` → a footnote reference to a citation note."""
+
+    def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+        try:
+            targets = parse_targets(self.text)
+        except CitationSyntaxError as err:
+            logger.warning(str(err), location=self.get_location(), type="bibtex",
+                           subtype="syntax")
+            return [nodes.Text(self.text)], []
+        domain = self.env.get_domain("cite")
+        entries = domain.bibdata.data.entries  # type: ignore[attr-defined]
+        found: list[tuple[CitationTarget, Entry]] = []
+        for target in targets:
+            entry = entries.get(target.key)
+            if entry is None:
+                known = ", ".join(sorted(entries)) or "none: the book has no references.bib"
+                logger.warning(
+                    f'citation key "{target.key}" is not in the bibliography '
+                    f"(references.bib keys: {known})",
+                    location=self.get_location(), type="bibtex", subtype="key_not_found",
+                )
+                continue
+            found.append((target, entry))
+        if not found:
+            return [nodes.Text(self.text)], []
+        for bibfile in domain.bibdata.bibfiles:  # type: ignore[attr-defined]
+            self.env.note_dependency(str(bibfile))
+
+        parent = getattr(self.inliner, "parent", None)
+        if _inside_footnote(parent):
+            inline = nodes.inline("", "", *format_citation(found, end_stop=False), classes=["citation-inline"])
+            return [inline], []
+
+        state = self.env.temp_data.setdefault(
+            _TEMP_KEY, {"pending": [], "names": {}}
+        )
+        signature = "|".join(f"{t.pre}\x00{t.key}\x00{t.post}" for t, _ in found)
+        document = self.inliner.document
+        name = state["names"].get(signature)
+        if name is None:
+            name = nodes.make_id(f"cite-{found[0][0].key}-{len(state['names']) + 1}")
+            footnote = nodes.footnote("", nodes.paragraph("", "", *format_citation(found)),
+                                      auto=1, classes=["citation-note"])
+            footnote["names"].append(name)
+            footnote.source, footnote.line = self.get_source_info()
+            document.note_autofootnote(footnote)
+            document.note_explicit_target(footnote, footnote)
+            state["pending"].append(footnote)
+            state["names"][signature] = name
+        ref = nodes.footnote_reference(self.rawtext, auto=1, refname=name)
+        ref.source, ref.line = self.get_source_info()
+        document.note_autofootnote_ref(ref)
+        document.note_footnote_ref(ref)
+        return [ref], []
+
+
+class InsertCitationNotes(Transform):
+    """Append the notes made by ``footcite`` to the document before footnotes are numbered."""
+
+    default_priority = 610  # before myst's SortFootnotes (618) and docutils' Footnotes (620)
+
+    def apply(self, **kwargs: Any) -> None:
+        env = getattr(self.document.settings, "env", None)
+        if env is None:
+            return
+        state = cast(dict, env.temp_data.pop(_TEMP_KEY, None))
+        if state:
+            for footnote in state["pending"]:
+                self.document += footnote
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.setup_extension("sphinxcontrib.bibtex")
+    app.add_role("footcite", FootCiteRole(), override=True)
+    app.add_transform(InsertCitationNotes)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

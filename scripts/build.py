@@ -1,0 +1,63 @@
+"""Command line: build the editions of a MyST book.
+
+    python -m scripts.build [html|pdf|epub|all ...] [--book DIR] [--build DIR]
+
+Each edition has its own module (``scripts/html.py``, ``pdf.py``, ``epub.py``) that turns
+the book directory into ``BUILD/<edition>/``. Errors are printed as ``file:line: what``
+and exit with status 1; the previous outputs stay as they were.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from scripts.sphinx_run import BookPaths, BuildError
+
+
+def _editions() -> dict[str, Callable[[BookPaths], Path]]:
+    from scripts.epub import build_epub
+    from scripts.html import build_html
+    from scripts.pdf import build_pdf
+
+    return {"html": build_html, "pdf": build_pdf, "epub": build_epub}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.build", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("editions", nargs="*", default=["all"],
+                        choices=["html", "pdf", "epub", "all"], metavar="EDITION",
+                        help="html, pdf, epub or all (default: all)")
+    parser.add_argument("--book", default="book", help="the book directory (default: book)")
+    parser.add_argument("--build", default="_build", help="output directory (default: _build)")
+    args = parser.parse_args(argv)
+    wanted = ["html", "pdf", "epub"] if "all" in args.editions else args.editions
+    editions = _editions()
+    try:
+        paths = BookPaths.from_args(args.book, args.build)
+        for name in dict.fromkeys(wanted):
+            start = time.perf_counter()
+            output = editions[name](paths)
+            print(f"{name}: {_shown(output)} ({time.perf_counter() - start:.1f} s)")
+    except BuildError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: the previous outputs are unchanged", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""Running Sphinx for an edition, and publishing its output atomically.
+
+``run_sphinx`` builds a book directory with the project's one configuration (``conf/``)
+and a given builder, with warnings as errors and nitpicky references; a failure raises
+:class:`BuildError` whose message is Sphinx's own ``file:line: what`` list.
+``publish_dir`` / ``publish_file`` put a finished output in place in one rename, so a
+failed build never leaves a half-written edition where a good one was.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import sys
+import tempfile
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CONF = ROOT / "conf"
+
+
+class BuildError(Exception):
+    """A build failed for a reason the author can fix; the message says what and where."""
+
+
+@dataclass(frozen=True)
+class BookPaths:
+    """Where a book is read from and where its editions are written."""
+
+    book: Path
+    build: Path
+
+    @classmethod
+    def from_args(cls, book: str | os.PathLike[str], build: str | os.PathLike[str]) -> BookPaths:
+        book_dir = Path(book).resolve()
+        if not (book_dir / "index.md").is_file():
+            raise BuildError(
+                f"{book_dir}: not a book directory (no index.md). A book is a directory with "
+                "index.md (front matter: title, author, language) and its chapters."
+            )
+        return cls(book_dir, Path(build).resolve())
+
+    def stage(self, builder: str) -> Path:
+        """Sphinx's own output dir for a builder, kept between builds (incremental)."""
+        return self.build / ".stage" / builder
+
+    def doctrees(self, builder: str) -> Path:
+        return self.build / ".doctrees" / builder
+
+
+def run_sphinx(paths: BookPaths, builder: str, *, quiet: bool = True) -> Path:
+    """Build ``paths.book`` with ``builder`` into its stage dir; return that dir."""
+    from sphinx.cmd.build import build_main
+
+    outdir = paths.stage(builder)
+    args = [
+        "-b", builder,
+        "-c", str(CONF),
+        "-d", str(paths.doctrees(builder)),
+        "-W", "--keep-going", "-n",
+        "-j", "auto",
+        str(paths.book), str(outdir),
+    ]
+    if quiet:
+        args.insert(0, "-q")
+    err = io.StringIO()
+    with redirect_stderr(err), redirect_stdout(sys.stdout if not quiet else io.StringIO()):
+        status = build_main(args)
+    messages = err.getvalue().strip()
+    if status != 0:
+        raise BuildError(_tidy(messages, paths.book) or f"sphinx-build -b {builder} failed")
+    if messages:
+        print(messages, file=sys.stderr)
+    return outdir
+
+
+def _tidy(messages: str, book: Path) -> str:
+    """Sphinx's warnings with paths shown relative to the current directory."""
+    cwd = Path.cwd()
+    try:
+        shown = str(book.relative_to(cwd))
+    except ValueError:
+        shown = str(book)
+    lines = [line.replace(str(book), shown) for line in messages.splitlines()]
+    return "\n".join(lines)
+
+
+def publish_dir(source: Path, target: Path) -> None:
+    """Replace ``target`` with a copy of ``source`` in one rename."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fresh = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    shutil.rmtree(fresh)
+    shutil.copytree(source, fresh, ignore=shutil.ignore_patterns(".buildinfo", ".doctrees"))
+    old = None
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        shutil.rmtree(old)
+        target.rename(old)
+    fresh.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def publish_file(data_path: Path, target: Path) -> None:
+    """Move a finished file into place atomically, removing other files of its kind."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(data_path, target)
+    for other in target.parent.glob("*" + target.suffix):
+        if other != target:
+            other.unlink()
