@@ -1,0 +1,149 @@
+"""The book's parts in reading order, with their place (front, body, back) and role.
+
+Both the print and the EPUB edition need to know, for every document, where it stands
+and what it is: a preface in the front matter, a numbered chapter, a glossary or a
+bibliography in the back. An author says it in a document's front matter::
+
+    ---
+    matter: front          # front | body | back (default: body)
+    role: preface          # optional; see ROLES
+    ---
+
+Without ``role``, a document holding a ``{glossary}`` is the glossary, one holding a
+``{bibliography}`` the bibliography, a front-matter document a preface, a back-matter
+document an appendix and a body document a chapter. ``genindex`` in a toctree is the index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from docutils import nodes
+from sphinx import addnodes
+from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+MATTERS = ("front", "body", "back")
+ROLES = (
+    "preface", "foreword", "introduction", "prologue", "dedication", "epigraph",
+    "acknowledgments", "colophon", "chapter", "part", "conclusion", "epilogue",
+    "afterword", "appendix", "glossary", "bibliography", "index", "endnotes",
+)
+_DEFAULT_ROLE = {"front": "preface", "body": "chapter", "back": "appendix"}
+
+
+@dataclass(frozen=True)
+class BookPart:
+    """One document of the book as the editions see it."""
+
+    docname: str
+    title: str
+    matter: str  # front | body | back
+    role: str  # one of ROLES
+    number: tuple[int, ...] | None = None  # chapter number when the toctree is :numbered:
+
+    @property
+    def number_text(self) -> str:
+        return ".".join(str(n) for n in self.number) if self.number else ""
+
+
+def _collect(app: Sphinx, doctree: nodes.document) -> None:
+    """doctree-read: note which documents hold a glossary or a bibliography."""
+    env = app.env
+    found = set()
+    if any(True for _ in doctree.findall(addnodes.glossary)):
+        found.add("glossary")
+    for node in doctree.findall(nodes.Element):
+        if node.__class__.__name__ == "bibliography":
+            found.add("bibliography")
+            break
+    roles: dict[str, set[str]] = env.__dict__.setdefault("book_found_roles", {})
+    roles[env.docname] = found
+
+
+def _purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
+    env.__dict__.setdefault("book_found_roles", {}).pop(docname, None)
+
+
+def _merge(app: Sphinx, env: BuildEnvironment, docnames: Any, other: BuildEnvironment) -> None:
+    mine = env.__dict__.setdefault("book_found_roles", {})
+    for docname in docnames:
+        mine[docname] = other.__dict__.get("book_found_roles", {}).get(docname, set())
+
+
+def _check_metadata(app: Sphinx, env: BuildEnvironment) -> None:
+    """env-updated: reject unknown ``matter``/``role`` values with file and line."""
+    for docname, meta in env.metadata.items():
+        for key, allowed in (("matter", MATTERS), ("role", ROLES)):
+            value = meta.get(key)
+            if value is not None and value not in allowed:
+                logger.warning(
+                    f"unknown {key} {value!r} in the front matter; use one of: "
+                    + ", ".join(allowed),
+                    location=(docname, 2), type="book", subtype=key,
+                )
+
+
+def toctree_order(env: BuildEnvironment) -> list[str]:
+    """Every document in reading order (depth-first through the toctrees), the root first,
+    with ``genindex`` where a toctree lists it."""
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(docname: str) -> None:
+        if docname in seen:
+            return
+        seen.add(docname)
+        order.append(docname)
+        try:
+            doctree = env.get_doctree(docname)
+        except FileNotFoundError:
+            return
+        for toctree in doctree.findall(addnodes.toctree):
+            for _title, ref in toctree["entries"]:
+                if ref == "genindex":
+                    if ref not in seen:
+                        seen.add(ref)
+                        order.append(ref)
+                elif ref in env.all_docs:
+                    visit(ref)
+
+    visit(env.config.root_doc)
+    return order
+
+
+def book_parts(env: BuildEnvironment) -> list[BookPart]:
+    """The book's documents (without the root document) in reading order."""
+    found_roles: dict[str, set[str]] = env.__dict__.get("book_found_roles", {})
+    parts: list[BookPart] = []
+    for docname in toctree_order(env)[1:]:
+        if docname == "genindex":
+            parts.append(BookPart("genindex", "Index", "back", "index"))
+            continue
+        meta = env.metadata.get(docname, {})
+        matter = str(meta.get("matter", "body"))
+        if matter not in MATTERS:
+            matter = "body"
+        role = str(meta.get("role", ""))
+        if role not in ROLES:
+            found = found_roles.get(docname, set())
+            role = ("glossary" if "glossary" in found else
+                    "bibliography" if "bibliography" in found else _DEFAULT_ROLE[matter])
+        title_node = env.titles.get(docname)
+        title = title_node.astext() if title_node is not None else docname
+        number = env.toc_secnumbers.get(docname, {}).get("")
+        parts.append(BookPart(docname, title, matter, role, tuple(number) if number else None))
+    return parts
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("doctree-read", _collect)
+    app.connect("env-purge-doc", _purge)
+    app.connect("env-merge-info", _merge)
+    app.connect("env-updated", _check_metadata)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True,
+            "env_version": 1}
