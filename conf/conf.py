@@ -53,6 +53,6 @@ html_theme_options = {
     "navigation_with_keys": False,
 }
 html_sidebars = {
-    "**": ["navbar-logo.html", "search-button-field.html", "sbt-sidebar-nav.html",
+    "**": ["book-title.html", "sbt-sidebar-nav.html",
            "downloads.html"]
 }

@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.errors import ConfigError
+from sphinx.transforms import SphinxTransform
 
 REQUIRED = ("title", "author", "language")
 OPTIONAL = (
@@ -172,7 +174,38 @@ def on_config_inited(app: Sphinx, config: Config) -> None:
     config.html_context = context
 
 
+class RootTitlePage(SphinxTransform):
+    """Give the root document a title from the metadata when it has none of its own.
+
+    A book's ``index.md`` usually holds only front matter and toctrees; without this the
+    web edition's landing page would be titled "<no title>". The section gets the title,
+    and the subtitle, author and description as paragraphs with classes.
+    """
+
+    default_priority = 350  # after docutils' DocInfo (340) turned the front matter into docinfo
+
+    def apply(self, **kwargs: Any) -> None:
+        if self.env.docname != self.config.root_doc or self.config.book is None:
+            return
+        if any(isinstance(child, nodes.section) for child in self.document.children):
+            return
+        book: BookMeta = self.config.book
+        section = nodes.section("", ids=["book-title"], names=["book-title"],
+                                classes=["book-title-page"])
+        section += nodes.title(book.title, book.title)
+        for text, cls in ((book.subtitle, "book-subtitle"), (book.author, "book-author"),
+                          (book.description, "book-description")):
+            if text:
+                section += nodes.paragraph(text, text, classes=[cls])
+        keep = [c for c in self.document.children if not isinstance(c, nodes.docinfo)]
+        for child in keep:
+            self.document.remove(child)
+        section.extend(keep)
+        self.document += section
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_transform(RootTitlePage)
     app.add_config_value("book", None, "env", types=frozenset({BookMeta, type(None)}))
     app.connect("config-inited", on_config_inited, priority=100)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -54,6 +54,20 @@ def depart_web_note_body(self: HTML5Translator, node: web_note_body) -> None:
     self.body.append("</span>")
 
 
+def visit_citation(self: HTML5Translator, node: nodes.citation) -> None:
+    """A bibliography entry as a list item (docutils' ``doc-biblioentry`` role is
+    deprecated in DPUB-ARIA 1.1 and not allowed inside ``role="list"``)."""
+    if not isinstance(node.previous_sibling(), nodes.citation):
+        self.body.append('<div role="list" class="citation-list">\n')
+    self.body.append(self.starttag(node, "div", classes=[node.tagname], role="listitem"))
+
+
+def depart_citation(self: HTML5Translator, node: nodes.citation) -> None:
+    self.body.append("</div>\n")
+    if not isinstance(node.next_node(descend=False, siblings=True), nodes.citation):
+        self.body.append("</div>\n")
+
+
 def note_body_as_inline(footnote: nodes.footnote) -> list[nodes.Node]:
     """A footnote's paragraphs as inline spans (block markup may not sit inside a <p>)."""
     out: list[nodes.Node] = []
@@ -130,6 +144,7 @@ def _attr(text: str) -> str:
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(web_note, html=(visit_web_note, depart_web_note))
     app.add_node(web_note_body, html=(visit_web_note_body, depart_web_note_body))
+    app.add_node(nodes.citation, override=True, html=(visit_citation, depart_citation))
     app.add_post_transform(WebNotes)
     app.connect("html-page-context", on_html_page_context)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
