@@ -6,7 +6,7 @@ PY    := $(VENV)/bin/python
 BUILD_CMD = $(PY) -m scripts.build --book $(BOOK) --build $(BUILD)
 
 .DEFAULT_GOAL := all
-.PHONY: all html pdf epub test check report serve bench clean setup system system-check lint
+.PHONY: all html pdf epub test check report serve bench clean setup system system-test system-check lint
 
 all: setup
 	$(BUILD_CMD) html pdf epub
@@ -20,6 +20,9 @@ setup: system $(VENV)/.installed
 system:
 	@bash scripts/setup-system.sh build
 
+system-test:
+	@bash scripts/setup-system.sh test
+
 system-check:
 	@bash scripts/setup-system.sh check
 
@@ -29,12 +32,13 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
+# Browsers come from Debian (chromium), never from a package's own download.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 # --- checks ---------------------------------------------------------------------------
-test: setup
+test: setup system-test node_modules/.installed
 	$(PY) -m pytest -q
 
 check: setup system-check node_modules/.installed

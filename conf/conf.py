@@ -32,7 +32,7 @@ suppress_warnings: list[str] = []
 
 # -- Citations (bibtex_bibfiles is set from the book dir by ext/bookmeta.py) -----------
 bibtex_bibfiles: list[str] = []
-bibtex_default_style = "plain"
+bibtex_default_style = "book"  # ext/citations.py: plain, titles kept as spelled
 bibtex_reference_style = "label"
 
 # -- Web edition -------------------------------------------------------------------------

@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # Installs the system packages the build (or the checks) need, when they are missing.
 #   scripts/setup-system.sh build   fonts, Pango for WeasyPrint, poppler, a Java runtime
-#   scripts/setup-system.sh check   the above plus Chromium, ChromeDriver, calibre, Node.js
+#   scripts/setup-system.sh test    the above plus Chromium and Node.js (axe-core, vnu, Ace)
+#   scripts/setup-system.sh check   the above plus calibre (EPUB → AZW3, the Kindle path)
 # As root it runs apt-get; otherwise it prints the exact command and exits 1.
 set -euo pipefail
 what=${1:-build}
 
 build_pkgs=(fonts-ebgaramond fonts-sil-gentiumplus libpango-1.0-0 libpangoft2-1.0-0
             libharfbuzz-subset0 poppler-utils default-jre-headless)
-check_pkgs=(chromium chromium-driver calibre nodejs npm)
+test_pkgs=(chromium chromium-driver nodejs npm)
+check_pkgs=(calibre)
 
 pkgs=("${build_pkgs[@]}")
-[ "$what" = check ] && pkgs+=("${check_pkgs[@]}")
+case $what in
+  build) ;;
+  test) pkgs+=("${test_pkgs[@]}") ;;
+  check) pkgs+=("${test_pkgs[@]}" "${check_pkgs[@]}") ;;
+  *) echo "usage: $0 build|test|check" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do

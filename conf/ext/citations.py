@@ -25,6 +25,9 @@ import latexcodec  # noqa: F401  (registers the "ulatex" codec)
 from docutils import nodes
 from docutils.transforms import Transform
 from pybtex.database import Entry
+from pybtex.plugin import register_plugin
+from pybtex.style.formatting.plain import Style as PlainStyle
+from pybtex.style.template import field, sentence
 from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxRole
@@ -221,6 +224,20 @@ class InsertCitationNotes(Transform):
         if state:
             for footnote in state["pending"]:
                 self.document += footnote
+
+
+class BookBibliographyStyle(PlainStyle):
+    """pybtex's ``plain`` style, keeping titles as the bibliography spells them
+    (``plain`` lower-cases article titles: "Field notes from polesia")."""
+
+    default_sorting_style = "author_year_title"
+
+    def format_title(self, e: Entry, which_field: str, as_sentence: bool = True) -> Any:
+        title = field(which_field)
+        return sentence[title] if as_sentence else title
+
+
+register_plugin("pybtex.style.formatting", "book", BookBibliographyStyle)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
