@@ -10,32 +10,14 @@ import json
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from scripts.findings import Findings, ValidatorMissing
 from scripts.sphinx_run import ROOT
 
 NODE_MODULES = ROOT / "node_modules"
 VNU_JAR = NODE_MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"
 AXE_SCRIPT = ROOT / "scripts" / "axe_check.mjs"
-
-
-class ValidatorMissing(RuntimeError):
-    """A validator is not installed (run ``make check`` to install it)."""
-
-
-@dataclass
-class Findings:
-    """What one validator said about one edition."""
-
-    tool: str
-    checked: int = 0  # pages or files looked at
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors and not self.warnings
 
 
 def html_pages(html_dir: Path) -> list[Path]:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
-from scripts.validate_html import ValidatorMissing, run_axe, run_vnu
+from scripts.findings import ValidatorMissing
+from scripts.validate_html import run_axe, run_vnu
 
 
 def page(html_dir: Path, name: str) -> lxml_html.HtmlElement:

@@ -185,7 +185,8 @@ class FootCiteRole(SphinxRole):
 
         parent = getattr(self.inliner, "parent", None)
         if _inside_footnote(parent):
-            inline = nodes.inline("", "", *format_citation(found, end_stop=False), classes=["citation-inline"])
+            text = format_citation(found, end_stop=False)
+            inline = nodes.inline("", "", *text, classes=["citation-inline"])
             return [inline], []
 
         state = self.env.temp_data.setdefault(

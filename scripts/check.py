@@ -1,0 +1,95 @@
+"""``make check``: run every validator a publisher would run on the built editions.
+
+Reads ``BUILD/html``, ``BUILD/pdf/*.pdf`` and ``BUILD/epub/*.epub`` (build them first with
+``make``), runs the validators of each edition and prints one table, a row per check.
+Exit status 1 when any check finds an error or a warning, or an edition is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from scripts.findings import Findings, ValidatorMissing
+from scripts.validate_html import run_axe, run_vnu
+
+
+@dataclass
+class Check:
+    edition: str
+    name: str
+    run: Callable[[], Findings]
+
+
+def checks_for(build: Path, book: Path) -> list[Check]:
+    html = build / "html"
+    found: list[Check] = [
+        Check("html", "Nu HTML Checker", lambda: run_vnu(html)),
+        Check("html", "axe-core (Chromium)", lambda: run_axe(html)),
+    ]
+    epubs = sorted((build / "epub").glob("*.epub"))
+    if epubs:
+        from scripts import validate_epub
+
+        found += [Check("epub", f"{name}", _bind(fn, epubs[0]))
+                  for name, fn in validate_epub.CHECKS.items()]
+    else:
+        found.append(Check("epub", "built", lambda: _missing("epub", build)))
+    pdfs = sorted((build / "pdf").glob("*.pdf"))
+    if pdfs:
+        from scripts import validate_pdf
+
+        found += [Check("pdf", f"{name}", _bind(fn, pdfs[0]))
+                  for name, fn in validate_pdf.CHECKS.items()]
+    else:
+        found.append(Check("pdf", "built", lambda: _missing("pdf", build)))
+    return found
+
+
+def _bind(fn: Callable[[Path], Findings], path: Path) -> Callable[[], Findings]:
+    return lambda: fn(path)
+
+
+def _missing(edition: str, build: Path) -> Findings:
+    return Findings("built", errors=[f"no {edition} in {build}/{edition}: run `make` first"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.check", description=__doc__)
+    parser.add_argument("--book", default="book")
+    parser.add_argument("--build", default="_build")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print every message")
+    args = parser.parse_args(argv)
+    build, book = Path(args.build), Path(args.book)
+    rows: list[tuple[str, str, str, Findings | None]] = []
+    for check in checks_for(build, book):
+        try:
+            findings = check.run()
+            status = "ok" if findings.ok else "FAIL"
+        except ValidatorMissing as err:
+            findings = Findings(check.name, errors=[str(err)])
+            status = "MISSING"
+        rows.append((check.edition, check.name, status, findings))
+    width = max(len(r[1]) for r in rows)
+    print(f"{'edition':8} {'check':{width}} {'result':7} errors warnings checked")
+    for edition, name, status, f in rows:
+        assert f is not None
+        print(f"{edition:8} {name:{width}} {status:7} {len(f.errors):6} {len(f.warnings):8} "
+              f"{f.checked:7}")
+    failed = [f for *_, f in rows if f is not None and not f.ok]
+    for f in failed:
+        shown = f.errors + f.warnings
+        limit = None if args.verbose else 10
+        print(f"\n{f.tool}:")
+        for msg in shown[:limit]:
+            print(f"  {msg}")
+        if limit and len(shown) > limit:
+            print(f"  … {len(shown) - limit} more (run with -v)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
