@@ -10,10 +10,12 @@ The checks, each over every Markdown document in the book directory:
    more, and every block quote—occurs verbatim in the source file that its citation
    names. The citation of a quotation is the first ``{footcite}`` after it in the same
    paragraph (for a block quote, also the paragraph after it); failing that, any
-   ``{footcite}`` of the paragraph. Each bibliography entry names its source file in a
-   custom ``source = {...}`` field. The comparison ignores differences of whitespace,
-   quotation marks and apostrophes, dashes and ellipses; an ellipsis in a quotation marks
-   an omission, so each part is looked up on its own, in order.
+   ``{footcite}`` of the paragraph. In a footnote definition (a discursive note, which
+   quotes the sources it compares) any source the note cites will do. Each bibliography
+   entry names its source file in a custom ``source = {...}`` field. The comparison
+   ignores differences of whitespace, quotation marks and apostrophes, dashes and
+   ellipses; an ellipsis in a quotation marks an omission, so each part is looked up on
+   its own, in order.
 3. **Copying.** No run of eight consecutive words outside marked quotations also occurs
    in a source (compared without case and punctuation).
 
@@ -170,7 +172,9 @@ def mask_prose(raw: str) -> str:
     text = FOOTREF_RE.sub(lambda m: blank(m.group(0)), text)
     text = re.sub(r"(?m)^\[\^[^\]\s]+\]:", lambda m: blank(m.group(0)), text)
     text = re.sub(r"(?m)^(\s*)(>)", lambda m: m.group(1) + " ", text)
-    text = re.sub(r"(?m)^(\s*)([-*+]|\d+\.)(\s)", lambda m: m.group(1) + " " * len(m.group(2)) + m.group(3), text)
+    text = re.sub(
+        r"(?m)^(\s*)([-*+]|\d+\.)(\s)", lambda m: m.group(1) + " " * len(m.group(2)) + m.group(3), text
+    )
     text = re.sub(r"[*_]{1,3}(?=\S)|(?<=\S)[*_]{1,3}", lambda m: blank(m.group(0)), text)
     return text
 
@@ -333,6 +337,9 @@ def quotation_keys(doc: Document, quote: Quotation) -> tuple[str, ...]:
     spans = paragraphs(doc.raw)
     para = next(((s, e) for s, e in spans if s <= quote.start < e), (quote.start, quote.end))
     inside = [c for c in doc.citations if para[0] <= c.start < para[1]]
+    if FOOTDEF_RE.match(doc.raw[para[0] : para[1]]):
+        # a discursive note quotes the sources it compares and cites them all at its end
+        return tuple(dict.fromkeys(k for c in inside for k in c.keys))
     after = [c for c in inside if c.start >= quote.end - 1]
     if after:
         return after[0].keys
@@ -350,7 +357,9 @@ def checked_quotations(doc: Document) -> list[Quotation]:
     return [q for q in doc.quotations if q.block or len(words(q.text)) >= MIN_QUOTE_WORDS]
 
 
-def check_quotations(docs: list[Document], bib: dict[str, str | None], sources: dict[str, str]) -> list[Problem]:
+def check_quotations(
+    docs: list[Document], bib: dict[str, str | None], sources: dict[str, str]
+) -> list[Problem]:
     """Check 2: quotations are verbatim in the source their citation names."""
     problems: list[Problem] = []
     for doc in docs:
@@ -388,7 +397,10 @@ def copy_runs(doc: Document, grams: set[tuple[str, ...]], n: int = NGRAM) -> lis
     problems: list[Problem] = []
     for s, e in paragraphs(doc.prose):
         for segment in re.finditer(r"[^\x00]+", masked[s:e]):
-            toks = [(m.group(0).lower(), s + segment.start() + m.start()) for m in WORD_RE.finditer(segment.group(0))]
+            toks = [
+                (m.group(0).lower(), s + segment.start() + m.start())
+                for m in WORD_RE.finditer(segment.group(0))
+            ]
             i = 0
             while i <= len(toks) - n:
                 if tuple(t for t, _ in toks[i : i + n]) in grams:
@@ -396,7 +408,13 @@ def copy_runs(doc: Document, grams: set[tuple[str, ...]], n: int = NGRAM) -> lis
                     while j < len(toks) and tuple(t for t, _ in toks[j - n + 1 : j + 1]) in grams:
                         j += 1
                     run = " ".join(t for t, _ in toks[i:j])
-                    problems.append(Problem(doc.path, line_of(masked, toks[i][1]), f"{j - i} words copied from a source: {run!r}"))
+                    problems.append(
+                        Problem(
+                            doc.path,
+                            line_of(masked, toks[i][1]),
+                            f"{j - i} words copied from a source: {run!r}",
+                        )
+                    )
                     i = j
                 else:
                     i += 1
@@ -458,7 +476,12 @@ def report(docs: list[Document], bib: dict[str, str | None]) -> str:
         rows.append([name, *(str(row[h]) for h in head[1:])])
     rows.append(["chapters (*)", *(str(totals[h]) for h in head[1:])])
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))) for r in [head, *rows]]
+    lines = [
+        "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
+        for r in [head, *rows]
+    ]
     lines.insert(1, "-" * len(lines[0]))
     lines.insert(len(lines) - 1, "-" * len(lines[0]))
     return "\n".join(lines)
@@ -488,7 +511,11 @@ def run(book: Path, sources_dir: Path | None, want_report: bool = False) -> tupl
         sources = {p.name: p.read_text(encoding="utf-8") for p in sorted(sources_dir.glob("*.txt"))}
         for key, name in bib.items():
             if name is None or name not in sources:
-                problems.append(Problem(bib_path, 1, f"entry {key!r} names no source file found in {sources_dir}: {name!r}"))
+                problems.append(
+                    Problem(
+                        bib_path, 1, f"entry {key!r} names no source file found in {sources_dir}: {name!r}"
+                    )
+                )
         problems += check_quotations(docs, bib, sources)
         grams = source_ngrams(list(sources.values()))
         for doc in docs:
