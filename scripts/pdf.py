@@ -1,11 +1,268 @@
-"""PDF edition (not built yet: see the open issue for the pdf edition)."""
+"""Print edition: book directory → print HTML (Sphinx ``printhtml``) → WeasyPrint → PDF.
+
+``build_pdf`` runs the print builder (``conf/ext/print_edition.py``) into the stage dir,
+renders ``book.html`` + ``print.css`` with WeasyPrint, checks that every footnote landed
+on the page of its call (WeasyPrint cannot split a note, Kozea/WeasyPrint#1833), writes a
+tagged PDF (``pdf/ua-1``; ``BOOK_PDF_VARIANT=pdf/a-3a`` for an archival one) and moves
+it into ``BUILD/pdf/<slug>.pdf`` in one rename. WeasyPrint may only read files inside the
+book, ``conf/``, the stage dir, installed packages and installed fonts; anything else
+(another ``file:`` path, any network address) is refused and fails the build. Dates and
+the PDF id come from the book's date or ``SOURCE_DATE_EPOCH``, so two builds of the same
+sources are byte-identical. ``BOOK_STRICT=1`` fails the build when a note is misplaced.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import io
+import logging
+import os
+import sys
+import sysconfig
+import tempfile
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
 
-from scripts.sphinx_run import BookPaths, BuildError
+from scripts.sphinx_run import CONF, BookPaths, BuildError, publish_file, run_sphinx
+
+BUILDER = "printhtml"
+DEFAULT_VARIANT = "pdf/ua-1"
+FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
+
+
+@dataclass(frozen=True)
+class MisplacedNote:
+    """A note whose body WeasyPrint put on another page than its call."""
+
+    docname: str
+    label: str
+    call_page: int  # 1-based physical page numbers
+    note_page: int
+    excerpt: str
+
+    def __str__(self) -> str:
+        return (f"{self.docname}: note {self.label} is called on PDF page {self.call_page} "
+                f"but printed on page {self.note_page} ({self.excerpt!r}); shorten the note "
+                "or move its call earlier in the paragraph")
+
+
+@dataclass(frozen=True)
+class FontInfo:
+    """One font in the PDF: the name in the font program itself, and how it is stored."""
+
+    name: str
+    embedded: bool
+    subset: bool
+
+
+@dataclass
+class PdfSummary:
+    """What the build reports at the end."""
+
+    path: Path
+    pages: int
+    size: int
+    variant: str
+    seconds: float
+    notes: int
+    fonts: list[FontInfo] = field(default_factory=list)
+    misplaced: list[MisplacedNote] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        fonts = ", ".join(f.name + ("" if f.embedded else " (NOT EMBEDDED)")
+                          for f in self.fonts) or "none"
+        out = [
+            f"pdf summary: {self.pages} pages, {self.size / 1024:.0f} KiB, {self.variant}, "
+            f"rendered in {self.seconds:.1f} s",
+            f"  fonts: {fonts}",
+        ]
+        if self.misplaced:
+            out.append(f"  notes: {len(self.misplaced)} of {self.notes} NOT on the page of "
+                       "their call:")
+            out.extend(f"    {m}" for m in self.misplaced)
+        else:
+            out.append(f"  notes: all {self.notes} on the page of their call")
+        out.extend(f"  warning: {w}" for w in self.warnings)
+        return out
+
+
+class BookURLFetcher:
+    """A WeasyPrint URL fetcher that reads local files under the allowed roots only."""
+
+    def __init__(self, roots: list[Path]) -> None:
+        from weasyprint.urls import URLFetcher
+
+        self.roots = [r.resolve() for r in roots]
+        self.refused: list[str] = []
+        outer = self
+
+        class _Fetcher(URLFetcher):
+            def fetch(self, url: str, headers: dict | None = None):  # type: ignore[override]
+                outer.check(url)
+                return super().fetch(url, headers)
+
+        self.fetcher = _Fetcher(allowed_protocols=("file", "data"), timeout=1)
+
+    def check(self, url: str) -> None:
+        scheme = urlsplit(url).scheme.lower()
+        if scheme == "data":
+            return
+        if scheme == "file":
+            path = Path(url2pathname(unquote(urlsplit(url).path))).resolve()
+            if any(path.is_relative_to(root) for root in self.roots):
+                return
+        self.refused.append(url)
+        raise ValueError(f"the print edition may not read {url}")
+
+
+def allowed_roots(paths: BookPaths) -> list[Path]:
+    """Where the renderer may read: the book, conf/, the stage, packages, system fonts."""
+    roots = [paths.book, CONF, paths.stage(BUILDER)]
+    for key in ("purelib", "platlib", "stdlib"):
+        roots.append(Path(sysconfig.get_paths()[key]))
+    roots.extend(d for d in FONT_DIRS if d.is_dir())
+    return roots
+
+
+def pdf_variant() -> str:
+    from weasyprint.pdf import VARIANTS
+
+    variant = os.environ.get("BOOK_PDF_VARIANT", DEFAULT_VARIANT).strip().lower()
+    if variant not in VARIANTS:
+        raise BuildError(f"BOOK_PDF_VARIANT={variant!r} is not a PDF variant WeasyPrint can "
+                         f"write; use one of: {', '.join(sorted(VARIANTS))}")
+    return variant
 
 
 def build_pdf(paths: BookPaths) -> Path:
-    raise BuildError("the pdf edition is not built yet (make pdf: not yet implemented)")
+    """Build the print edition; return ``BUILD/pdf/<slug>.pdf``."""
+    summary = render_pdf(paths, strict=os.environ.get("BOOK_STRICT") == "1")
+    for line in summary.lines():
+        print(line)
+    return summary.path
+
+
+def render_pdf(paths: BookPaths, *, strict: bool = False,
+               variant: str | None = None) -> PdfSummary:
+    """Print HTML → PDF, placed atomically; the summary says what came out."""
+    sys.path.insert(0, str(CONF / "ext"))
+    try:
+        from print_edition import MANIFEST_NAME, PrintManifest
+    finally:
+        sys.path.remove(str(CONF / "ext"))
+    from weasyprint import HTML
+
+    variant = variant or pdf_variant()
+    stage = run_sphinx(paths, BUILDER)
+    manifest = PrintManifest.load(stage / MANIFEST_NAME)
+    fetcher = BookURLFetcher(allowed_roots(paths))
+    start = time.perf_counter()
+    with _weasyprint_warnings() as warnings:
+        document = HTML(filename=str(stage / manifest.html), url_fetcher=fetcher.fetcher,
+                        ).render()
+        if fetcher.refused:
+            raise BuildError("the print edition refers to files it may not read (only files "
+                             "inside the book directory are allowed):\n  "
+                             + "\n  ".join(dict.fromkeys(fetcher.refused)))
+        misplaced = misplaced_notes(document, manifest.notes)
+        if strict and misplaced:
+            raise BuildError("BOOK_STRICT=1: notes not on the page of their call:\n  "
+                             + "\n  ".join(map(str, misplaced)))
+        target = paths.build / "pdf" / f"{manifest.slug}.pdf"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{manifest.slug}-", suffix=".pdf.part",
+                                        dir=target.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            document.write_pdf(tmp, pdf_variant=variant, pdf_tags=True,
+                               pdf_identifier=pdf_identifier(manifest),
+                               custom_metadata=False)
+            fonts = embedded_fonts(tmp)
+            publish_file(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return PdfSummary(target, len(document.pages), target.stat().st_size, variant,
+                      time.perf_counter() - start, len(manifest.notes), fonts, misplaced,
+                      warnings)
+
+
+def pdf_identifier(manifest: object) -> bytes:
+    """A stable file id: the same book at the same date gives the same id."""
+    ident = getattr(manifest, "identifier", "") + "|" + getattr(manifest, "date", "")
+    return hashlib.md5(ident.encode(), usedforsecurity=False).hexdigest().encode()
+
+
+def misplaced_notes(document: object, notes: list) -> list[MisplacedNote]:
+    """Notes whose body is not on the page of its call (first page each id appears on)."""
+    first_page: dict[str, int] = {}
+    for number, page in enumerate(document.pages, start=1):  # type: ignore[attr-defined]
+        for anchor in page.anchors:
+            first_page.setdefault(anchor, number)
+    out = []
+    for note in notes:
+        call, body = first_page.get(note.call_id), first_page.get(note.note_id)
+        if call is None or body is None or call != body:
+            out.append(MisplacedNote(note.docname, note.label, call or 0, body or 0,
+                                     note.excerpt))
+    return out
+
+
+def embedded_fonts(pdf: Path) -> list[FontInfo]:
+    """Every font of the PDF, named by its own font program (not the CSS family)."""
+    from fontTools.ttLib import TTFont
+    from pypdf import PdfReader
+
+    found: dict[str, FontInfo] = {}
+    reader = PdfReader(pdf)
+    for page in reader.pages:
+        resources = page.get("/Resources")
+        fonts = resources.get_object().get("/Font") if resources else None
+        for ref in (fonts.get_object().values() if fonts else []):
+            font = ref.get_object()
+            base = str(font.get("/BaseFont", "?"))
+            if base in found:
+                continue
+            descriptor = font.get("/FontDescriptor")
+            if descriptor is None and "/DescendantFonts" in font:
+                descriptor = font["/DescendantFonts"][0].get_object().get("/FontDescriptor")
+            descriptor = descriptor.get_object() if descriptor is not None else {}
+            program = next((descriptor[k] for k in ("/FontFile", "/FontFile2", "/FontFile3")
+                            if k in descriptor), None)
+            name = base.lstrip("/")
+            if program is not None:
+                try:
+                    tt = TTFont(io.BytesIO(program.get_object().get_data()))
+                    name = tt["name"].getDebugName(4) or name
+                except Exception:  # a bare CFF program has no name table
+                    pass
+            found[base] = FontInfo(name, program is not None, "+" in base[:8])
+    return sorted(found.values(), key=lambda f: f.name)
+
+
+class _weasyprint_warnings:
+    """Collect WeasyPrint's warnings (bad CSS, missing images) for the summary."""
+
+    def __enter__(self) -> list[str]:
+        self.messages: list[str] = []
+        self.logger = logging.getLogger("weasyprint")
+        messages = self.messages
+
+        class _Handler(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                if record.levelno >= logging.WARNING:
+                    messages.append(record.getMessage())
+
+        self.handler = _Handler()
+        self.logger.addHandler(self.handler)
+        self.old_propagate = self.logger.propagate
+        self.logger.propagate = False
+        return self.messages
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.removeHandler(self.handler)
+        self.logger.propagate = self.old_propagate
