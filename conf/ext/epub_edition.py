@@ -421,6 +421,7 @@ class Landmark:
 class PackageDescription:
     """What ``scripts/epub.py`` needs to package the documents (written as package.json)."""
 
+    book: dict[str, Any]  # BookMeta.as_dict()
     language: str
     spine: list[SpineItem]
     toc: list[TocEntry]
@@ -615,8 +616,11 @@ class EpubEditionBuilder(StandaloneHTMLBuilder):
         if not has_colophon:
             self.write_xhtml("colophon", "colophon.xhtml", {"title": labels["colophon"]})
 
+        # The contents page is in the reading order too (after the title page, as in print),
+        # so that the landmarks may point at it.
         spine = [SpineItem("cover.xhtml", labels["cover"], "front", "cover"),
-                 SpineItem("titlepage.xhtml", book.title, "front", "titlepage")]
+                 SpineItem("titlepage.xhtml", book.title, "front", "titlepage"),
+                 SpineItem("nav.xhtml", labels["toc"], "front", "toc")]
         toc = [TocEntry(book.title, "titlepage.xhtml")]
         for part in parts:
             href = self.get_target_uri(part.docname)
@@ -635,7 +639,7 @@ class EpubEditionBuilder(StandaloneHTMLBuilder):
         first_body = next((item for item in spine if item.matter == "body"), None)
         if first_body is not None:
             landmarks.append(Landmark("bodymatter", first_body.href, labels["bodymatter"]))
-        for item in spine[2:]:
+        for item in spine[3:]:
             if item.role in ("preface", "foreword", "introduction", "glossary",
                              "bibliography", "index", "colophon", "appendix", "endnotes"):
                 landmarks.append(Landmark(item.role, item.href, item.title))
@@ -644,6 +648,7 @@ class EpubEditionBuilder(StandaloneHTMLBuilder):
             "title": labels["toc"], "toc": toc, "landmarks": landmarks,
         })
         description = PackageDescription(
+            book=book.as_dict(),
             language=book.language,
             spine=spine,
             toc=toc,
@@ -658,7 +663,7 @@ class EpubEditionBuilder(StandaloneHTMLBuilder):
         Path(self.outdir, PACKAGE_JSON).write_text(description.to_json(), encoding="utf-8")
 
         problems: list[XhtmlProblem] = []
-        for item in [*spine, SpineItem("nav.xhtml", "", "", "")]:
+        for item in spine:
             if item.href == "genindex.xhtml" and not Path(self.outdir, item.href).exists():
                 continue
             problems += check_xhtml(Path(self.outdir, item.href), item.href)
