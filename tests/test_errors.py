@@ -6,8 +6,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURE_BOOK, run_build
+
+
+@pytest.fixture(scope="module")
+def good_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A good build of the fixture book, copied by each test before it breaks the book."""
+    build = tmp_path_factory.mktemp("good") / "out"
+    result = run_build(FIXTURE_BOOK, build, "html")
+    assert result.returncode == 0, result.stderr
+    return build
 
 
 @pytest.fixture()
@@ -27,11 +35,19 @@ def break_chapter(book: Path, text: str) -> None:
     ("See {ref}`no-such-label`.", "undefined label: 'no-such-label'"),
     ("A note call with no note.[^missing]", "missing"),
     ("```{figure} figures/missing.png\nA caption.\n```", "missing.png"),
+    ("![x](/../../../../../../../../etc/hostname)", "is outside the book directory"),
+    ("![x](http://127.0.0.1:9/x.png)", "the build never fetches from an address"),
+    ('<img src="file:///etc/passwd">', "raw HTML refused: <img> is not allowed"),
+    ("<script>alert(1)</script>", "raw HTML refused"),
+    ("```{include} /../../../../../../../../etc/hostname\n```", "is outside the book directory"),
+    ("```{include} two.md\n```", "include cycle"),
+    ("```{raw} html\n:url: http://127.0.0.1:9/\n```", "the :url: option is not allowed"),
+    ("```{nosuchdirective}\nx\n```", "Unknown directive type: 'nosuchdirective'"),
+    ("(sec-mouth)=\n## Again", 'Duplicate explicit target name: "sec-mouth"'),
 ])
-def test_bad_input_fails_with_file_and_line(broken_book: Path, tmp_path: Path,
+def test_bad_input_fails_with_file_and_line(broken_book: Path, tmp_path: Path, good_build: Path,
                                             bad_text: str, message: str) -> None:
-    result = run_build(broken_book, tmp_path / "out", "html")
-    assert result.returncode == 0, result.stderr
+    shutil.copytree(good_build, tmp_path / "out", symlinks=True)
     good = (tmp_path / "out" / "html" / "index.html").read_bytes()
 
     break_chapter(broken_book, bad_text)
@@ -48,3 +64,18 @@ def test_not_a_book_directory(tmp_path: Path) -> None:
     result = run_build(tmp_path, tmp_path / "out", "html")
     assert result.returncode == 1
     assert "not a book directory (no index.md)" in result.stderr
+
+
+def test_harmless_inline_html_is_kept(broken_book: Path, tmp_path: Path) -> None:
+    break_chapter(broken_book, 'An <abbr title="Human Rights Center">HRC</abbr> <span lang="be">Вясна</span>.')
+    result = run_build(broken_book, tmp_path / "out", "html")
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "out" / "html" / "two.html").read_text(encoding="utf-8")
+    assert '<abbr title="Human Rights Center">HRC</abbr>' in page
+
+
+def test_nothing_outside_the_book_reaches_the_output(broken_book: Path, tmp_path: Path) -> None:
+    break_chapter(broken_book, "![x](/../../../../../../../../etc/hostname)")
+    run_build(broken_book, tmp_path / "out", "html")
+    leaked = [p for p in (tmp_path / "out").rglob("hostname*")]
+    assert leaked == []
