@@ -198,9 +198,32 @@ def write_package(stage: Path, package: dict[str, Any], out: Path, modified: dt.
 
     book.spine = [items[href] for href in documents]
     book.toc = [_toc_entry(entry, ids) for entry in package["toc"]]
-    epub.write_epub(str(out), book, {"mtime": modified.replace(tzinfo=None),
-                                     "epub3_landmark": False, "epub2_guide": False,
-                                     "raise_exceptions": True})
+    writer = _writer_class()(str(out), book, {"mtime": modified.replace(tzinfo=None),
+                                              "epub3_landmark": False, "epub2_guide": False})
+    writer.process()
+    writer.write()
+
+
+def _writer_class() -> type:
+    """ebooklib's writer, with the book's language on ``<package>`` and on the NCX too
+    (Ace requires it on the package; ebooklib sets it nowhere)."""
+    from ebooklib import epub
+    from lxml import etree
+
+    xml_lang = "{http://www.w3.org/XML/1998/namespace}lang"
+
+    class BookWriter(epub.EpubWriter):
+        def _write_opf_file(self, root: Any) -> None:
+            root.set(xml_lang, self.book.language)
+            super()._write_opf_file(root)
+
+        def _get_ncx(self) -> bytes:
+            root = etree.fromstring(super()._get_ncx())
+            root.set(xml_lang, self.book.language)
+            return etree.tostring(root, pretty_print=True, encoding="utf-8",
+                                  xml_declaration=True)
+
+    return BookWriter
 
 
 def _subjects(meta: dict[str, Any]) -> list[str]:
