@@ -10,9 +10,11 @@ and exit with status 1; the previous outputs stay as they were.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from scripts.sphinx_run import BookPaths, BuildError
@@ -39,10 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     editions = _editions()
     try:
         paths = BookPaths.from_args(args.book, args.build)
-        for name in dict.fromkeys(wanted):
-            start = time.perf_counter()
-            output = editions[name](paths)
-            print(f"{name}: {_shown(output)} ({time.perf_counter() - start:.1f} s)")
+        with build_lock(paths.build):
+            for name in dict.fromkeys(wanted):
+                start = time.perf_counter()
+                output = editions[name](paths)
+                print(f"{name}: {_shown(output)} ({time.perf_counter() - start:.1f} s)")
     except BuildError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -50,6 +53,22 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted: the previous outputs are unchanged", file=sys.stderr)
         return 130
     return 0
+
+
+@contextmanager
+def build_lock(build: Path) -> Iterator[None]:
+    """Serialise builds into the same BUILD dir (two builds into two dirs run side by side)."""
+    build.mkdir(parents=True, exist_ok=True)
+    with open(build / ".lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting: another build is writing to {_shown(build)}", file=sys.stderr)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _shown(path: Path) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -66,15 +67,32 @@ def run_sphinx(paths: BookPaths, builder: str, *, quiet: bool = True) -> Path:
     ]
     if quiet:
         args.insert(0, "-q")
+    from scripts.preflight import check_book
+
+    check_book(paths.book)
     err = io.StringIO()
     with redirect_stderr(err), redirect_stdout(sys.stdout if not quiet else io.StringIO()):
         status = build_main(args)
     messages = err.getvalue().strip()
     if status != 0:
+        if "Traceback" in messages or status == 2:
+            raise BuildError(_crash_summary(messages, builder))
         raise BuildError(_tidy(messages, paths.book) or f"sphinx-build -b {builder} failed")
     if messages:
         print(messages, file=sys.stderr)
     return outdir
+
+
+def _crash_summary(messages: str, builder: str) -> str:
+    """One paragraph for an unexpected exception instead of Sphinx's version dump."""
+    lines = [line.strip() for line in messages.splitlines() if line.strip()]
+    cause = next((line for line in reversed(lines)
+                  if re.match(r"^[\w.]+(Error|Exception|Interrupt)\b", line)), "")
+    log = next((line for line in lines if line.startswith("/") and "sphinx-err" in line), "")
+    where = f" (full traceback: {log})" if log else ""
+    return (f"the {builder} build stopped on an unexpected error: {cause or lines[-1:]}"
+            f"{where}. This is a bug in the book builder or an extension, not in your text; "
+            "please report it with the traceback.")
 
 
 def _tidy(messages: str, book: Path) -> str:

@@ -79,3 +79,24 @@ def test_nothing_outside_the_book_reaches_the_output(broken_book: Path, tmp_path
     run_build(broken_book, tmp_path / "out", "html")
     leaked = [p for p in (tmp_path / "out").rglob("hostname*")]
     assert leaked == []
+
+
+@pytest.mark.parametrize(("damage", "message"), [
+    (lambda b: (b / "two.md").write_bytes(b"# Two\n\nBad \xff bytes.\n"),
+     "two.md:3: not valid UTF-8 (byte 0xff at column 5)"),
+    (lambda b: (b / "two.md").write_text(""), "two.md:1: the file is empty"),
+    (lambda b: (b / "index.md").write_text((b / "index.md").read_text().replace(
+        'title: "The River Book"', "title: [broken")), "index.md:3: malformed YAML front matter"),
+    (lambda b: (b / "index.md").write_text((b / "index.md").read_text().replace(
+        "\ntwo\n", "\ntwo\nthree\n")), "toctree contains reference to nonexisting document 'three'"),
+    (lambda b: (b / "two.md").write_text("---\nmatter: [front\n---\n# Two\n"),
+     "two.md:1: WARNING: Malformed YAML"),
+    (lambda b: (b / "two.md").write_text("---\nmatter: middle\n---\n# Two\n"),
+     "unknown matter 'middle'"),
+])
+def test_broken_files_are_named(broken_book: Path, tmp_path: Path, damage, message: str) -> None:
+    damage(broken_book)
+    result = run_build(broken_book, tmp_path / "out", "html")
+    assert result.returncode == 1
+    assert message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and "Versions" not in result.stderr
