@@ -31,6 +31,10 @@ from scripts.sphinx_run import CONF, BookPaths, BuildError, publish_file, run_sp
 BUILDER = "printhtml"
 DEFAULT_VARIANT = "pdf/ua-1"
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
+# The print HTML is rendered with this base URL, mapped to the stage dir by the fetcher:
+# WeasyPrint names images by the md5 of their URL, so a path that depends on BUILD would
+# make two builds of the same book differ.
+STAGE_URL = "file:///print-edition-stage/"
 
 
 @dataclass(frozen=True)
@@ -93,19 +97,26 @@ class PdfSummary:
 class BookURLFetcher:
     """A WeasyPrint URL fetcher that reads local files under the allowed roots only."""
 
-    def __init__(self, roots: list[Path]) -> None:
+    def __init__(self, roots: list[Path], stage: Path | None = None) -> None:
         from weasyprint.urls import URLFetcher
 
         self.roots = [r.resolve() for r in roots]
+        self.stage_uri = stage.resolve().as_uri().rstrip("/") + "/" if stage else None
         self.refused: list[str] = []
         outer = self
 
         class _Fetcher(URLFetcher):
             def fetch(self, url: str, headers: dict | None = None):  # type: ignore[override]
+                url = outer.real_url(url)
                 outer.check(url)
                 return super().fetch(url, headers)
 
         self.fetcher = _Fetcher(allowed_protocols=("file", "data"), timeout=1)
+
+    def real_url(self, url: str) -> str:
+        if self.stage_uri and url.startswith(STAGE_URL):
+            return self.stage_uri + url[len(STAGE_URL):]
+        return url
 
     def check(self, url: str) -> None:
         scheme = urlsplit(url).scheme.lower()
@@ -159,11 +170,11 @@ def render_pdf(paths: BookPaths, *, strict: bool = False,
     variant = variant or pdf_variant()
     stage = run_sphinx(paths, BUILDER)
     manifest = PrintManifest.load(stage / MANIFEST_NAME)
-    fetcher = BookURLFetcher(allowed_roots(paths))
+    fetcher = BookURLFetcher(allowed_roots(paths), stage)
     start = time.perf_counter()
     with _weasyprint_warnings() as warnings:
-        document = HTML(filename=str(stage / manifest.html), url_fetcher=fetcher.fetcher,
-                        ).render()
+        html = (stage / manifest.html).read_text(encoding="utf-8")
+        document = HTML(string=html, base_url=STAGE_URL, url_fetcher=fetcher.fetcher).render()
         if fetcher.refused:
             raise BuildError("the print edition refers to files it may not read (only files "
                              "inside the book directory are allowed):\n  "
@@ -183,6 +194,9 @@ def render_pdf(paths: BookPaths, *, strict: bool = False,
                                pdf_identifier=pdf_identifier(manifest),
                                custom_metadata=False)
             fonts = embedded_fonts(tmp)
+            umask = os.umask(0)
+            os.umask(umask)
+            tmp.chmod(0o666 & ~umask)  # mkstemp makes it private; a PDF is for reading
             publish_file(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)
