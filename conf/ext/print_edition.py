@@ -233,7 +233,7 @@ def place_notes(root: nodes.Element, docname: str) -> list[NoteRecord]:
             # a second call, or a call inside a note (notes cannot nest): a link to the note
             link = nodes.reference("", label, refid=key, internal=True,
                                    ids=list(ref["ids"]), classes=["note-ref"])
-            if key not in placed and _inside(ref, (nodes.footnote,)):
+            if key not in placed:  # called from inside a note: placed after that note
                 pending.append((link, footnote))
             ref.replace_self(link)
             continue
