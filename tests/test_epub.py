@@ -7,8 +7,10 @@ second time, into another directory, to prove the bytes are reproducible.
 from __future__ import annotations
 
 import io
+import os
 import posixpath
 import re
+import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -302,3 +304,17 @@ def test_same_source_date_epoch_gives_the_same_bytes(
     with zipfile.ZipFile(again.path) as z:
         assert {info.date_time for info in z.infolist()} == {(2023, 11, 14, 22, 13, 20)}
         assert z.getinfo("mimetype").compress_type == zipfile.ZIP_STORED
+
+
+def test_an_incremental_rebuild_gives_the_same_bytes(
+    fixture_epub: Epub, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Rewriting only the edited chapter still packages every chapter, section and image."""
+    book = tmp_path_factory.mktemp("book-copy") / "book"
+    shutil.copytree(FIXTURE_BOOK, book)
+    build = tmp_path_factory.mktemp("fixture-epub-incremental")
+    first = _build(book, build, "en-GB")
+    assert first.path.read_bytes() == fixture_epub.path.read_bytes()
+    os.utime(book / "two.md")  # "edited": only two.md is rewritten
+    again = _build(book, build, "en-GB")
+    assert again.path.read_bytes() == fixture_epub.path.read_bytes()

@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bookstructure import BookPart, book_parts
 from docutils import nodes
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from lxml import etree
@@ -45,8 +46,6 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.osutil import relative_uri
 from sphinx.writers.html5 import HTML5Translator
-
-from bookstructure import BookPart, book_parts
 
 logger = logging.getLogger(__name__)
 
@@ -468,7 +467,6 @@ class EpubEditionBuilder(StandaloneHTMLBuilder):
         self._images_dir = Path(self.outdir, IMAGE_DIR)
         self.use_index = True
         self.parts: dict[str, BookPart] = {}
-        self.nav_titles: dict[str, list[tuple[str, str]]] = {}
         self.xhtml = Environment(
             loader=FileSystemLoader(str(TEMPLATES)),
             autoescape=select_autoescape(["xhtml", "xml"], default=True),
@@ -507,10 +505,6 @@ class EpubEditionBuilder(StandaloneHTMLBuilder):
 
     def get_target_uri(self, docname: str, typ: str | None = None) -> str:
         return docname + self.link_suffix
-
-    def write_doc_serialized(self, docname: str, doctree: nodes.document) -> None:
-        super().write_doc_serialized(docname, doctree)
-        self.nav_titles[docname] = _section_titles(doctree, self.env.toc_secnumbers.get(docname, {}))
 
     def write_doc(self, docname: str, doctree: nodes.document) -> None:
         doctree.settings = self.docsettings
@@ -562,11 +556,9 @@ class EpubEditionBuilder(StandaloneHTMLBuilder):
             for name, (links, subitems, _key) in entries:
                 items.append({
                     "term": name,
-                    "locators": [self._locator(uri) for _main, uri in links],
-                    "subentries": [
-                        {"term": sub, "locators": [self._locator(uri) for _m, uri in sublinks]}
-                        for sub, sublinks in subitems
-                    ],
+                    "locators": self._locators(links),
+                    "subentries": [{"term": sub, "locators": self._locators(sublinks)}
+                                   for sub, sublinks in subitems],
                 })
             groups.append({"letter": letter, "id": "index-" + nodes.make_id(letter or "x"),
                            "entries": items})
@@ -576,15 +568,19 @@ class EpubEditionBuilder(StandaloneHTMLBuilder):
             "groups": groups, "matter": part.matter,
         })
 
-    def _locator(self, uri: str) -> dict[str, str]:
-        """An index link, shown as the chapter number or title it leads to."""
-        docname = uri.split("#", 1)[0].removesuffix(self.link_suffix)
-        part = self.parts.get(docname)
-        if part is None:
-            text = docname
-        else:
-            text = part.number_text or part.title
-        return {"href": uri, "text": text}
+    def _locators(self, links: list[tuple[Any, str]]) -> list[dict[str, str]]:
+        """An entry's links, each shown as the number or title of the chapter it leads to;
+        an ebook has no pages, so a second link into the same chapter adds nothing."""
+        out: list[dict[str, str]] = []
+        seen: set[str] = set()
+        for _main, uri in links:
+            docname = uri.split("#", 1)[0].removesuffix(self.link_suffix)
+            part = self.parts.get(docname)
+            text = docname if part is None else (part.number_text or part.title)
+            if text not in seen:
+                seen.add(text)
+                out.append({"href": uri, "text": text})
+        return out
 
     # -- generated documents and the package description ------------------------------------
 
@@ -627,7 +623,7 @@ class EpubEditionBuilder(StandaloneHTMLBuilder):
             title = self._part_title(part)
             spine.append(SpineItem(href, title, part.matter, part.role))
             children = [TocEntry(sub_title, f"{href}#{anchor}")
-                        for sub_title, anchor in self.nav_titles.get(part.docname, [])]
+                        for sub_title, anchor in section_titles(self.env, part.docname)]
             toc.append(TocEntry(title, href, children))
         if not has_colophon:
             spine.append(SpineItem("colophon.xhtml", labels["colophon"], "back", "colophon"))
@@ -655,7 +651,7 @@ class EpubEditionBuilder(StandaloneHTMLBuilder):
             landmarks=landmarks,
             cover_href=cover_href,
             cover_source=cover_source,
-            images=sorted(posixpath.join(IMAGE_DIR, name) for name in self.images.values()),
+            images=self._images_used(spine, cover_href),
             has_index="genindex" in self.parts,
             has_glossary=any(p.role == "glossary" for p in parts),
             labels=labels,
@@ -673,32 +669,58 @@ class EpubEditionBuilder(StandaloneHTMLBuilder):
             logger.warning(f"EPUB: {problem.message} (in {problem.path}:{problem.line})",
                            location=location, type="epub", subtype="xhtml")
 
+    def _images_used(self, spine: list[SpineItem], cover_href: str) -> list[str]:
+        """The images the written documents show (all documents, also those an incremental
+        build did not rewrite), relative to the output directory."""
+        found: set[str] = set()
+        for item in spine:
+            path = Path(self.outdir, item.href)
+            if not path.is_file():
+                continue
+            try:
+                tree = etree.parse(str(path), etree.XMLParser(resolve_entities=False,
+                                                              no_network=True))
+            except etree.XMLSyntaxError:
+                continue  # reported by check_xhtml
+            for src in tree.xpath("//x:img/@src", namespaces={"x": XHTML_NS}):
+                href = posixpath.normpath(posixpath.join(posixpath.dirname(item.href), src))
+                if href != cover_href and Path(self.outdir, href).is_file():
+                    found.add(href)
+        return sorted(found)
+
     def _part_title(self, part: BookPart) -> str:
         if part.docname == "genindex":
             return self.labels["index"] if part.title == "Index" else part.title
         return f"{part.number_text}. {part.title}" if part.number_text else part.title
 
 
-def _section_titles(doctree: nodes.document, secnumbers: dict[str, tuple[int, ...]]
-                    ) -> list[tuple[str, str]]:
-    """The second-level headings of a document (title, anchor) for the table of contents."""
+def section_titles(env: Any, docname: str) -> list[tuple[str, str]]:
+    """The second-level headings of a document (title with its number, anchor), from the
+    environment's table of contents: known for every document, also in an incremental
+    build that rewrites only some of them."""
+    toc = env.tocs.get(docname)
+    if toc is None:
+        return []
+    secnumbers = env.toc_secnumbers.get(docname, {})
     out = []
-    top = _home_section(doctree)
-    if not isinstance(top, nodes.section):
-        return out
-    for section in top.children:
-        if not isinstance(section, nodes.section) or not section["ids"]:
+    for ref in toc.findall(nodes.reference):
+        anchor = ref.get("anchorname", "")
+        depth = sum(1 for a in _ancestors(ref) if isinstance(a, nodes.bullet_list))
+        if not anchor or depth != 2:
             continue
-        title = section.next_node(nodes.title)
-        if title is None:
-            continue
-        anchor = section["ids"][0]
-        number = secnumbers.get("#" + anchor)
-        text = title.astext()
+        text = ref.astext()
+        number = secnumbers.get(anchor)
         if number:
             text = ".".join(map(str, number)) + " " + text
-        out.append((text, anchor))
+        out.append((text, anchor.removeprefix("#")))
     return out
+
+
+def _ancestors(node: nodes.Node) -> Any:
+    node = node.parent
+    while node is not None:
+        yield node
+        node = node.parent
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
