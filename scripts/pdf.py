@@ -48,9 +48,11 @@ class MisplacedNote:
     excerpt: str
 
     def __str__(self) -> str:
+        where = (f"printed on page {self.note_page}" if self.note_page else
+                 "not printed at all (lost by WeasyPrint's page layout)")
         return (f"{self.docname}: note {self.label} is called on PDF page {self.call_page} "
-                f"but printed on page {self.note_page} ({self.excerpt!r}); shorten the note "
-                "or move its call earlier in the paragraph")
+                f"but {where} ({self.excerpt!r}); shorten the note or move its call "
+                "earlier in the paragraph")
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -471,6 +470,15 @@ class PrintHTMLBuilder(SingleFileHTMLBuilder):
         """The book's index: index entries and glossary terms, pages by target-counter."""
         section = nodes.section("", nodes.title(title, title), ids=["index"])
         entries = IndexEntries(self.env).create_index(self)
+        order = {doc_anchor(p.docname): i for i, p in enumerate(self.parts())}
+
+        def in_reading_order(links: list[tuple[str, str]]) -> list[tuple[str, str]]:
+            """Page references in reading order (Sphinx lists main entries first)."""
+            def key(link: tuple[str, str]) -> tuple[int, int, str]:
+                _, anchor, target = (link[1].split("#") + ["", ""])[:3]
+                number = re.search(r"(\d+)$", target)
+                return order.get(anchor, len(order)), int(number[1]) if number else -1, target
+            return sorted(dict.fromkeys(links), key=key)
         body = nodes.container(classes=["index-entries"])
         for letter, items in entries:
             group = nodes.container(classes=["index-group"])
@@ -478,13 +486,14 @@ class PrintHTMLBuilder(SingleFileHTMLBuilder):
             listing = nodes.bullet_list(classes=["index-list"])
             for name, (links, subitems, _key) in items:
                 item = nodes.list_item(classes=["index-entry"])
-                item += nodes.paragraph("", "", nodes.Text(name), *_index_links(links))
+                item += nodes.paragraph("", "", nodes.Text(name),
+                                        *_index_links(in_reading_order(links)))
                 if subitems:
                     sub = nodes.bullet_list(classes=["index-sublist"])
                     for subname, sublinks in subitems:
                         sub += nodes.list_item(
                             "", nodes.paragraph("", "", nodes.Text(subname),
-                                                *_index_links(sublinks)),
+                                                *_index_links(in_reading_order(sublinks))),
                             classes=["index-subentry"])
                     item += sub
                 listing += item
