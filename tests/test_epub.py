@@ -318,3 +318,18 @@ def test_an_incremental_rebuild_gives_the_same_bytes(
     os.utime(book / "two.md")  # "edited": only two.md is rewritten
     again = _build(book, build, "en-GB")
     assert again.path.read_bytes() == fixture_epub.path.read_bytes()
+
+
+def test_an_image_without_alt_text_fails_the_build_with_file_and_line(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    book = tmp_path_factory.mktemp("no-alt") / "book"
+    shutil.copytree(MINIMAL_BOOK, book)
+    shutil.copy(FIXTURE_BOOK / "figures" / "river.png", book / "river.png")
+    with (book / "second.md").open("a", encoding="utf-8") as f:
+        f.write("\n![](river.png)\n")
+    build = tmp_path_factory.mktemp("no-alt-build")
+    result = run_build(book, build, "epub")
+    assert result.returncode == 1
+    assert re.search(r"second\.md:\d+: .*image 'river\.png' has no alt text", result.stderr)
+    assert not (build / "epub").exists()

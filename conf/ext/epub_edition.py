@@ -238,8 +238,18 @@ class EpubImages(SphinxPostTransform):
             logger.warning(
                 f"image {image.get('uri', '')!r} has no alt text: give it an :alt: option "
                 "(a short description of what it shows) or put it in a figure with a caption",
-                location=image, type="epub", subtype="alt",
+                location=_located(image), type="epub", subtype="alt",
             )
+
+
+def _located(node: nodes.Node) -> nodes.Node:
+    """The node itself or its nearest ancestor that knows its source line."""
+    current: nodes.Node | None = node
+    while current is not None:
+        if current.line:  # myst gives images line 0
+            return current
+        current = current.parent
+    return node
 
 
 # -- Translator ------------------------------------------------------------------------------
