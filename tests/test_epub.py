@@ -333,3 +333,18 @@ def test_an_image_without_alt_text_fails_the_build_with_file_and_line(
     assert result.returncode == 1
     assert re.search(r"second\.md:\d+: .*image 'river\.png' has no alt text", result.stderr)
     assert not (build / "epub").exists()
+
+
+GOLDEN = Path(__file__).parent / "golden" / "epub"
+
+
+@pytest.mark.parametrize("name", ["content.opf", "nav.xhtml", "toc.ncx"])
+def test_package_files_match_their_snapshots(fixture_epub: Epub, name: str) -> None:
+    """The fixture's OPF, nav and NCX as reviewed; after a deliberate change, refresh them
+    with ``UPDATE_GOLDEN=1 make test`` and review the diff like code."""
+    actual = fixture_epub.read(f"EPUB/{name}").decode("utf-8")
+    golden = GOLDEN / f"fixture-{name}"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(actual, encoding="utf-8")
+    assert actual == golden.read_text(encoding="utf-8")
