@@ -19,9 +19,9 @@ The checks, each over every Markdown document in the book directory:
 3. **Copying.** No run of eight consecutive words outside marked quotations also occurs
    in a source (compared without case and punctuation).
 
-``--report`` prints, per document: words of running text, notes, citations per source,
-quotations, and discursive notes (MyST footnotes, used for disagreements and
-transliteration).
+``--report`` prints, per document: words of running text (footnotes not counted), notes,
+citations per source, quotations (checked ones, and short quoted words and titles), and
+discursive notes (MyST footnotes, used for disagreements and transliteration).
 
 Checks 2 and 3 need the sources: ``--sources``, else the ``SOURCES`` environment
 variable, else ``../shared/sources`` next to the repository. Without them, those checks
@@ -458,7 +458,7 @@ def running_words(doc: Document) -> int:
 def report(docs: list[Document], bib: dict[str, str | None]) -> str:
     """A table per document: words, notes, citations per source, quotations, discursive notes."""
     keys = list(bib)
-    head = ["document", "words", "notes", *keys, "quotes", "disagr."]
+    head = ["document", "words", "notes", *keys, "quotes", "short q.", "disagr."]
     rows: list[list[str]] = []
     totals: Counter[str] = Counter()
     for doc in docs:
@@ -467,7 +467,8 @@ def report(docs: list[Document], bib: dict[str, str | None]) -> str:
             "words": running_words(doc),
             "notes": notes_count(doc),
             **{k: per_key.get(k, 0) for k in keys},
-            "quotes": len(doc.quotations),
+            "quotes": len(checked_quotations(doc)),
+            "short q.": len(doc.quotations) - len(checked_quotations(doc)),
             "disagr.": len(set(doc.footnote_labels)),
         }
         if doc.is_chapter:

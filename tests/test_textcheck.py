@@ -206,8 +206,18 @@ def test_report_lists_documents_and_totals(tmp_path: Path) -> None:
     )
     text = tc.report([doc], {"src-a": "a.txt", "src-b": "b.txt"})
     header, _, row, *_ = text.splitlines()
-    assert header.split() == ["document", "words", "notes", "src-a", "src-b", "quotes", "disagr."]
-    assert row.split() == ["chapter", "*", "5", "2", "1", "1", "1", "1"]
+    assert header.split() == [
+        "document",
+        "words",
+        "notes",
+        "src-a",
+        "src-b",
+        "quotes",
+        "short",
+        "q.",
+        "disagr.",
+    ]
+    assert row.split() == ["chapter", "*", "5", "2", "1", "1", "0", "1", "1"]
 
 
 def test_main_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
