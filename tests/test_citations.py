@@ -59,3 +59,9 @@ def test_inline_citation_has_no_end_stop() -> None:
     text = "".join(n.astext() for n in format_citation([(CitationTarget("k"), entry)],
                                                        end_stop=False))
     assert text == "“T”"
+
+
+def test_descriptive_title_is_not_quoted() -> None:
+    entry = Entry("misc", fields={"title": "{[News report on the release]}", "year": "2025"})
+    text = "".join(n.astext() for n in format_citation([(CitationTarget("k"), entry)]))
+    assert text == "[News report on the release], 2025."

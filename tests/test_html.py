@@ -24,7 +24,9 @@ def article(tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
 def test_notes_are_numbered_in_one_sequence_per_chapter(fixture_html: Path) -> None:
     body = article(page(fixture_html, "one.html"))
     numbers = [s.text_content().strip() for s in body.xpath('//span[@class="sidenote"]/sup')]
-    assert numbers == ["1", "2", "3", "4"]
+    assert numbers == ["1", "2", "3", "4", "5"]
+    # every citation is a note of its own, even when it repeats an earlier one
+    assert sum("“The Marshes”" in n.text_content() for n in body.xpath('//span[@class="sidenote"]')) == 2
     # chapter two starts again at 1
     two = article(page(fixture_html, "two.html"))
     assert [s.text_content() for s in two.xpath('//span[@class="sidenote"]/sup')] == ["1", "2"]

@@ -135,7 +135,7 @@ def test_a_page_carries_several_notes_numbered_per_chapter(fixture_pdf: BuiltPdf
     notes = fixture_pdf.manifest["notes"]
     one = [n for n in notes if n["docname"] == "one"]
     two = [n for n in notes if n["docname"] == "two"]
-    assert [n["label"] for n in one] == ["1", "2", "3", "4"]
+    assert [n["label"] for n in one] == ["1", "2", "3", "4", "5"]
     assert [n["label"] for n in two] == ["1", "2"]  # numbering restarts per chapter
     page = fixture_pdf.dest_page(one[0]["note_id"])
     text = fixture_pdf.pages[page]

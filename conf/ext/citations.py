@@ -6,7 +6,9 @@ extension replaces its ``footcite`` role so that a book can cite the way books d
 - a locator after the key, in braces: ``{footcite}`viasna-biography{"Museum"}```;
   text before the key in braces is a prefix: ``{footcite}`{see}laureate-page```;
 - several sources in one note: ``{footcite}`a{"Part 1"},b```;
-- identical citations in one document share one note (a note called twice);
+- every citation is a note of its own, as in a printed book: a note must stand alone
+  when it pops up on an e-reader or sits at the foot of a page (a ``[^label]`` note called
+  twice is the author's explicit choice of one note with two calls);
 - inside a discursive footnote the citation is printed inline (no note inside a note).
 
 The notes are ordinary docutils ``footnote`` nodes, appended before docutils numbers
@@ -115,7 +117,9 @@ def format_entry(entry: Entry) -> list[nodes.Node]:
     if author:
         add(author)
     title = latex_to_text(fields.get("title", entry.key))
-    if entry.type.lower() in _QUOTED_TITLE_TYPES:
+    if title.startswith("[") and title.endswith("]"):
+        add(title)  # a description supplied for an untitled source: neither quoted nor italic
+    elif entry.type.lower() in _QUOTED_TITLE_TYPES:
         add(f"\u201c{title}\u201d")
     else:
         add(nodes.emphasis(title, title))
@@ -189,22 +193,17 @@ class FootCiteRole(SphinxRole):
             inline = nodes.inline("", "", *text, classes=["citation-inline"])
             return [inline], []
 
-        state = self.env.temp_data.setdefault(
-            _TEMP_KEY, {"pending": [], "names": {}}
-        )
-        signature = "|".join(f"{t.pre}\x00{t.key}\x00{t.post}" for t, _ in found)
+        state = self.env.temp_data.setdefault(_TEMP_KEY, {"pending": [], "count": 0})
+        state["count"] += 1
         document = self.inliner.document
-        name = state["names"].get(signature)
-        if name is None:
-            name = nodes.make_id(f"cite-{found[0][0].key}-{len(state['names']) + 1}")
-            footnote = nodes.footnote("", nodes.paragraph("", "", *format_citation(found)),
-                                      auto=1, classes=["citation-note"])
-            footnote["names"].append(name)
-            footnote.source, footnote.line = self.get_source_info()
-            document.note_autofootnote(footnote)
-            document.note_explicit_target(footnote, footnote)
-            state["pending"].append(footnote)
-            state["names"][signature] = name
+        name = nodes.make_id(f"cite-{found[0][0].key}-{state['count']}")
+        footnote = nodes.footnote("", nodes.paragraph("", "", *format_citation(found)),
+                                  auto=1, classes=["citation-note"])
+        footnote["names"].append(name)
+        footnote.source, footnote.line = self.get_source_info()
+        document.note_autofootnote(footnote)
+        document.note_explicit_target(footnote, footnote)
+        state["pending"].append(footnote)
         ref = nodes.footnote_reference(self.rawtext, auto=1, refname=name)
         ref.source, ref.line = self.get_source_info()
         document.note_autofootnote_ref(ref)
