@@ -51,6 +51,11 @@ html_theme_options = {
     "use_fullscreen_button": False,
     "use_source_button": False,
     "navigation_with_keys": False,
+    # the right margin belongs to the notes; the page's sections are in the left sidebar
+    "secondary_sidebar_items": [],
+    "show_navbar_depth": 1,
+    "max_navbar_depth": 2,
+    "collapse_navbar": False,
 }
 html_sidebars = {
     "**": ["book-title.html", "sbt-sidebar-nav.html",

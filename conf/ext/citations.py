@@ -9,7 +9,9 @@ extension replaces its ``footcite`` role so that a book can cite the way books d
 - every citation is a note of its own, as in a printed book: a note must stand alone
   when it pops up on an e-reader or sits at the foot of a page (a ``[^label]`` note called
   twice is the author's explicit choice of one note with two calls);
-- inside a discursive footnote the citation is printed inline (no note inside a note).
+- inside a discursive footnote the citation is printed inline (no note inside a note);
+- the first citation of a source in a chapter is given in full, later ones in short form
+  (author and ``shorttitle``) when the entry has a ``shorttitle`` field.
 
 The notes are ordinary docutils ``footnote`` nodes, appended before docutils numbers
 footnotes, so MyST's ``[^label]`` notes and citations form one sequence per document,
@@ -103,10 +105,20 @@ def entry_authors(entry: Entry) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def format_entry(entry: Entry) -> list[nodes.Node]:
-    """One source as note text (Chicago-style note, British punctuation), without end stop."""
+def format_entry(entry: Entry, short: bool = False) -> list[nodes.Node]:
+    """One source as note text (Chicago-style note, British punctuation), without end stop.
+
+    ``short``: the shortened form for a later citation in the same chapter (author and
+    ``shorttitle``; ``shortauthor`` when given) — only for entries that have a shorttitle.
+    """
     fields = entry.fields
     out: list[nodes.Node] = []
+    if short and fields.get("shorttitle"):
+        author = latex_to_text(fields.get("shortauthor", "")) or entry_authors(entry)
+        if author:
+            out.append(nodes.Text(author + ", "))
+        out.extend(_title_nodes(entry, latex_to_text(fields["shorttitle"])))
+        return out
 
     def add(part: nodes.Node | str) -> None:
         if out:
@@ -117,12 +129,8 @@ def format_entry(entry: Entry) -> list[nodes.Node]:
     if author:
         add(author)
     title = latex_to_text(fields.get("title", entry.key))
-    if title.startswith("[") and title.endswith("]"):
-        add(title)  # a description supplied for an untitled source: neither quoted nor italic
-    elif entry.type.lower() in _QUOTED_TITLE_TYPES:
-        add(f"\u201c{title}\u201d")
-    else:
-        add(nodes.emphasis(title, title))
+    for node in _title_nodes(entry, title):
+        add(node)
     for name in ("journal", "booktitle", "howpublished", "publisher"):
         if fields.get(name):
             add(latex_to_text(fields[name]))
@@ -132,17 +140,31 @@ def format_entry(entry: Entry) -> list[nodes.Node]:
     return out
 
 
+def _title_nodes(entry: Entry, title: str) -> list[nodes.Node]:
+    if title.startswith("[") and title.endswith("]"):
+        return [nodes.Text(title)]  # a description supplied for an untitled source
+    if entry.type.lower() in _QUOTED_TITLE_TYPES:
+        return [nodes.Text(f"\u201c{title}\u201d")]
+    return [nodes.emphasis(title, title)]
+
+
 def format_citation(
-    targets: list[tuple[CitationTarget, Entry]], end_stop: bool = True
+    targets: list[tuple[CitationTarget, Entry]], end_stop: bool = True,
+    seen: set[str] | None = None,
 ) -> list[nodes.Node]:
-    """Several sources as note text: ``Pre A, locator; B.`` (the stop only for a whole note)"""
+    """Several sources as note text: ``Pre A, locator; B.`` (the stop only for a whole note).
+
+    Keys in ``seen`` (cited earlier in the chapter) get the short form; ``seen`` is updated.
+    """
     out: list[nodes.Node] = []
     for index, (target, entry) in enumerate(targets):
         if index:
             out.append(nodes.Text("; "))
         if target.pre:
             out.append(nodes.Text(target.pre + " "))
-        out.extend(format_entry(entry))
+        out.extend(format_entry(entry, short=seen is not None and entry.key in seen))
+        if seen is not None:
+            seen.add(entry.key)
         if target.post:
             out.append(nodes.Text(", " + target.post))
     if end_stop:
@@ -156,6 +178,10 @@ def _inside_footnote(node: nodes.Node | None) -> bool:
             return True
         node = node.parent
     return False
+
+
+class pending_citation(nodes.Inline, nodes.Element):
+    """A citation whose text is written once the notes are numbered (full or short form)."""
 
 
 class FootCiteRole(SphinxRole):
@@ -187,17 +213,19 @@ class FootCiteRole(SphinxRole):
         for bibfile in domain.bibdata.bibfiles:  # type: ignore[attr-defined]
             self.env.note_dependency(str(bibfile))
 
+        pending = pending_citation("", targets=[t for t, _ in found])
         parent = getattr(self.inliner, "parent", None)
         if _inside_footnote(parent):
-            text = format_citation(found, end_stop=False)
-            inline = nodes.inline("", "", *text, classes=["citation-inline"])
-            return [inline], []
+            pending["classes"].append("citation-inline")
+            pending["end_stop"] = False
+            return [pending], []
 
         state = self.env.temp_data.setdefault(_TEMP_KEY, {"pending": [], "count": 0})
         state["count"] += 1
         document = self.inliner.document
         name = nodes.make_id(f"cite-{found[0][0].key}-{state['count']}")
-        footnote = nodes.footnote("", nodes.paragraph("", "", *format_citation(found)),
+        pending["end_stop"] = True
+        footnote = nodes.footnote("", nodes.paragraph("", "", pending),
                                   auto=1, classes=["citation-note"])
         footnote["names"].append(name)
         footnote.source, footnote.line = self.get_source_info()
@@ -226,6 +254,35 @@ class InsertCitationNotes(Transform):
                 self.document += footnote
 
 
+class FormatCitations(Transform):
+    """Write each citation's text, in note order: the first citation of a source in the
+    chapter in full, later ones in short form."""
+
+    default_priority = 640  # after footnotes are numbered (620) and collected (623)
+
+    def apply(self, **kwargs: Any) -> None:
+        env = getattr(self.document.settings, "env", None)
+        if env is None:
+            return
+        entries = env.get_domain("cite").bibdata.data.entries
+        seen: set[str] = set()
+        footnotes = sorted(self.document.findall(nodes.footnote), key=_label_order)
+        pending = [p for fn in footnotes for p in fn.findall(pending_citation)]
+        pending += [p for p in self.document.findall(pending_citation) if p not in pending]
+        for node in pending:
+            found = [(t, entries[t.key]) for t in node["targets"]]
+            text = format_citation(found, end_stop=node["end_stop"], seen=seen)
+            if "citation-inline" in node["classes"]:
+                node.replace_self(nodes.inline("", "", *text, classes=["citation-inline"]))
+            else:
+                node.replace_self(text)
+
+
+def _label_order(footnote: nodes.footnote) -> tuple[int, str]:
+    label = footnote.children[0].astext() if footnote.children else ""
+    return (int(label), "") if label.isdigit() else (1 << 30, label)
+
+
 class BookBibliographyStyle(PlainStyle):
     """pybtex's ``plain`` style, keeping titles as the bibliography spells them
     (``plain`` lower-cases article titles: "Field notes from polesia")."""
@@ -244,4 +301,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.setup_extension("sphinxcontrib.bibtex")
     app.add_role("footcite", FootCiteRole(), override=True)
     app.add_transform(InsertCitationNotes)
+    app.add_transform(FormatCitations)
+    app.add_node(pending_citation)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
