@@ -1,0 +1,94 @@
+"""Checks of a built PDF, for ``make check``: what a print shop and a reader would verify.
+
+- fonts: every font embedded (and subset), as ``pdffonts`` reports them;
+- structure: tagged (``/MarkInfo /Marked true``), a language, a title, an outline;
+- notes: every footnote body on the page of its call, read from the PDF's named
+  destinations and the print manifest (``BUILD/.stage/printhtml/book.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+from scripts.findings import Findings, ValidatorMissing
+
+MANIFEST = Path(".stage") / "printhtml" / "book.json"
+
+
+def check_fonts(pdf: Path) -> Findings:
+    """``pdffonts``: each font must be embedded; subset names start with ``ABCDEF+``."""
+    if shutil.which("pdffonts") is None:
+        raise ValidatorMissing("pdffonts (poppler-utils) not installed: run `make`")
+    out = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True,
+                         check=True).stdout.splitlines()[2:]
+    findings = Findings("pdffonts", checked=len(out))
+    for line in out:
+        cols = line.split()
+        # name type [encoding words…] emb sub uni object-id gen
+        emb, sub = cols[-5], cols[-4]
+        if emb != "yes":
+            findings.errors.append(f"{pdf}: font {cols[0]} is not embedded")
+        elif sub != "yes":
+            findings.warnings.append(f"{pdf}: font {cols[0]} is embedded whole, not subset")
+    if not out:
+        findings.errors.append(f"{pdf}: no fonts at all (is the text missing?)")
+    return findings
+
+
+def check_structure(pdf: Path) -> Findings:
+    """Tagged, with a language, a title and an outline."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(pdf)
+    root = reader.trailer["/Root"]
+    findings = Findings("structure", checked=len(reader.pages))
+    mark_info = root.get("/MarkInfo")
+    if not (mark_info and mark_info.get_object().get("/Marked")):
+        findings.errors.append(f"{pdf}: not tagged (no /MarkInfo /Marked true)")
+    if "/StructTreeRoot" not in root:
+        findings.errors.append(f"{pdf}: no structure tree")
+    if not root.get("/Lang"):
+        findings.errors.append(f"{pdf}: no document language (/Lang)")
+    title = (reader.metadata or {}).get("/Title")
+    if not title:
+        findings.errors.append(f"{pdf}: no title in the document information")
+    if not reader.outline:
+        findings.errors.append(f"{pdf}: no bookmarks (outline)")
+    return findings
+
+
+def check_notes(pdf: Path) -> Findings:
+    """Every note on the page of its call (the print manifest lists calls and bodies)."""
+    from pypdf import PdfReader
+
+    manifest_path = pdf.parent.parent / MANIFEST
+    if not manifest_path.is_file():
+        raise ValidatorMissing(f"{manifest_path} missing: rebuild the PDF with `make pdf`")
+    notes = json.loads(manifest_path.read_text(encoding="utf-8"))["notes"]
+    reader = PdfReader(pdf)
+    dests = reader.named_destinations
+    findings = Findings("notes on their call's page", checked=len(notes))
+    for note in notes:
+        call, body = dests.get(note["call_id"]), dests.get(note["note_id"])
+        if call is None or body is None:
+            findings.errors.append(f"{note['docname']}: note {note['label']} is missing from "
+                                   "the PDF")
+            continue
+        call_page = reader.get_destination_page_number(call) + 1
+        body_page = reader.get_destination_page_number(body) + 1
+        if call_page != body_page:
+            findings.errors.append(
+                f"{note['docname']}: note {note['label']} called on page {call_page}, "
+                f"printed on page {body_page}")
+    return findings
+
+
+CHECKS: dict[str, Callable[[Path], Findings]] = {
+    "pdffonts (embedded, subset)": check_fonts,
+    "tagged, language, title, outline": check_structure,
+    "notes on their call's page": check_notes,
+}
