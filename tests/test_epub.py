@@ -133,13 +133,13 @@ def test_reused_label_is_one_aside_with_two_noterefs(fixture_epub: Epub) -> None
 def test_a_footnote_reads_as_standard_ebooks_marks_it(fixture_epub: Epub) -> None:
     """A snapshot of one note and its call: change it only on purpose."""
     text = fixture_epub.read("EPUB/one.xhtml").decode()
-    assert ('<a class="noteref" epub:type="noteref" href="#note-3" id="noteref-3" '
-            'role="doc-noteref">3</a>') in text
+    assert ('<a class="noteref" epub:type="noteref" href="#note-4" id="noteref-4" '
+            'role="doc-noteref">4</a>') in text
     assert (
-        '<aside class="citation-note footnote" epub:type="footnote" id="note-3" '
-        'role="doc-footnote">\n<p><span class="note-number">3.</span> The Survey Office, '
+        '<aside class="citation-note footnote" epub:type="footnote" id="note-4" '
+        'role="doc-footnote">\n<p><span class="note-number">4.</span> The Survey Office, '
         '“Field Notes from Polesia”, 1999. <a aria-label="Back to the text" '
-        'class="note-backlink" epub:type="backlink" href="#noteref-3" role="doc-backlink">'
+        'class="note-backlink" epub:type="backlink" href="#noteref-4" role="doc-backlink">'
         '↩</a></p>\n</aside>'
     ) in text
 
@@ -300,6 +300,9 @@ def test_same_source_date_epoch_gives_the_same_bytes(
     fixture_epub: Epub, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     again = _build(FIXTURE_BOOK, tmp_path_factory.mktemp("fixture-epub-again"), "en-GB")
+    differing = [name for name in fixture_epub.names()
+                 if name not in again.names() or again.read(name) != fixture_epub.read(name)]
+    assert differing == []
     assert again.path.read_bytes() == fixture_epub.path.read_bytes()
     with zipfile.ZipFile(again.path) as z:
         assert {info.date_time for info in z.infolist()} == {(2023, 11, 14, 22, 13, 20)}
