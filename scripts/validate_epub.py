@@ -105,6 +105,9 @@ def run_ace(epub: Path) -> Findings:
                 f"{doc}: [{test.get('earl:impact', '?')}] {test.get('dct:title', '')}: "
                 f"{outcome.get('dct:description', '').strip()} {' '.join(where)}".strip()
             )
+    outcome = report.get("earl:result", {}).get("earl:outcome")
+    if outcome != "pass" and not findings.errors:
+        findings.errors.append(f"Ace's overall result is {outcome!r} (see its report.json)")
     return findings
 
 
