@@ -336,6 +336,9 @@ def test_an_image_without_alt_text_fails_the_build_with_file_and_line(
     assert result.returncode == 1
     assert re.search(r"second\.md:\d+: .*image 'river\.png' has no alt text", result.stderr)
     assert not (build / "epub").exists()
+    # the same problem, built again without a change, is reported again (not taken as done)
+    again = run_build(book, build, "epub")
+    assert again.returncode == 1 and "has no alt text" in again.stderr
 
 
 GOLDEN = Path(__file__).parent / "golden" / "epub"
