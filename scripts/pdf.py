@@ -9,6 +9,11 @@ book, ``conf/``, the stage dir, installed packages and installed fonts; anything
 (another ``file:`` path, any network address) is refused and fails the build. Dates and
 the PDF id come from the book's date or ``SOURCE_DATE_EPOCH``, so two builds of the same
 sources are byte-identical. ``BOOK_STRICT=1`` fails the build when a note is misplaced.
+
+A book of more than a few dozen pages is rendered chapter-parallel
+(``scripts/pdf_parallel.py``: chunks of parts in worker processes, cached per chunk,
+joined with pypdf); ``BOOK_PDF_PARALLEL=0`` forces the one-shot render of the whole
+document in this process, ``BOOK_PDF_PARALLEL=1`` the parallel one for any book.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
@@ -35,6 +41,9 @@ FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
 # WeasyPrint names images by the md5 of their URL, so a path that depends on BUILD would
 # make two builds of the same book differ.
 STAGE_URL = "file:///print-edition-stage/"
+# Below this much print HTML (≈ 50 A5 pages) starting worker processes costs more than
+# it saves, and the one-shot render is used.
+PARALLEL_MIN_CHARS = 200_000
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,7 @@ class PdfSummary:
     variant: str
     seconds: float
     notes: int
+    method: str = "one-shot"
     fonts: list[FontInfo] = field(default_factory=list)
     misplaced: list[MisplacedNote] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -83,7 +93,7 @@ class PdfSummary:
                           for f in self.fonts) or "none"
         out = [
             f"pdf summary: {self.pages} pages, {self.size / 1024:.0f} KiB, {self.variant}, "
-            f"rendered in {self.seconds:.1f} s",
+            f"rendered in {self.seconds:.1f} s ({self.method})",
             f"  fonts: {fonts}",
         ]
         if self.misplaced:
@@ -172,39 +182,87 @@ def render_pdf(paths: BookPaths, *, strict: bool = False,
     variant = variant or pdf_variant()
     stage = run_sphinx(paths, BUILDER)
     manifest = PrintManifest.load(stage / MANIFEST_NAME)
-    fetcher = BookURLFetcher(allowed_roots(paths), stage)
+    html = (stage / manifest.html).read_text(encoding="utf-8")
+    target = paths.build / "pdf" / f"{manifest.slug}.pdf"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{manifest.slug}-", suffix=".pdf.part",
+                                    dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
     start = time.perf_counter()
-    with _weasyprint_warnings() as warnings:
-        html = (stage / manifest.html).read_text(encoding="utf-8")
-        document = HTML(string=html, base_url=STAGE_URL, url_fetcher=fetcher.fetcher).render()
-        if fetcher.refused:
-            raise BuildError("the print edition refers to files it may not read (only files "
-                             "inside the book directory are allowed):\n  "
-                             + "\n  ".join(dict.fromkeys(fetcher.refused)))
-        misplaced = misplaced_notes(document, manifest.notes)
+    try:
+        if use_parallel(html, manifest):
+            pages, first_page, warnings, method = _render_chunks(
+                paths, stage, html, manifest, tmp, variant)
+        else:
+            pages, first_page, warnings = _render_one_shot(paths, stage, html, manifest, tmp,
+                                                           variant)
+            method = "one-shot"
+        misplaced = misplaced_on(first_page, manifest.notes)
         if strict and misplaced:
             raise BuildError("BOOK_STRICT=1: notes not on the page of their call:\n  "
                              + "\n  ".join(map(str, misplaced)))
-        target = paths.build / "pdf" / f"{manifest.slug}.pdf"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{manifest.slug}-", suffix=".pdf.part",
-                                        dir=target.parent)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
-            document.write_pdf(tmp, pdf_variant=variant, pdf_tags=True,
-                               pdf_identifier=pdf_identifier(manifest),
-                               custom_metadata=False)
-            fonts = embedded_fonts(tmp)
-            umask = os.umask(0)
-            os.umask(umask)
-            tmp.chmod(0o666 & ~umask)  # mkstemp makes it private; a PDF is for reading
-            publish_file(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
-    return PdfSummary(target, len(document.pages), target.stat().st_size, variant,
-                      time.perf_counter() - start, len(manifest.notes), fonts, misplaced,
-                      warnings)
+        fonts = embedded_fonts(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o666 & ~umask)  # mkstemp makes it private; a PDF is for reading
+        publish_file(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return PdfSummary(target, pages, target.stat().st_size, variant,
+                      time.perf_counter() - start, len(manifest.notes), method, fonts,
+                      misplaced, warnings)
+
+
+def use_parallel(html: str, manifest: Any) -> bool:
+    """``BOOK_PDF_PARALLEL``: 1 always, 0 never, unset: for books past a few dozen pages."""
+    mode = os.environ.get("BOOK_PDF_PARALLEL", "").strip()
+    if mode == "0" or not getattr(manifest, "front", None):
+        return False
+    return mode == "1" or len(html) >= PARALLEL_MIN_CHARS
+
+
+def _refused(urls: list[str]) -> BuildError:
+    return BuildError("the print edition refers to files it may not read (only files "
+                      "inside the book directory are allowed):\n  "
+                      + "\n  ".join(dict.fromkeys(urls)))
+
+
+def _render_one_shot(paths: BookPaths, stage: Path, html: str, manifest: Any, out: Path,
+                     variant: str) -> tuple[int, dict[str, int], list[str]]:
+    """The whole print document in one WeasyPrint render, in this process."""
+    from weasyprint import HTML
+
+    fetcher = BookURLFetcher(allowed_roots(paths), stage)
+    with _weasyprint_warnings() as warnings:
+        document = HTML(string=html, base_url=STAGE_URL, url_fetcher=fetcher.fetcher).render()
+        if fetcher.refused:
+            raise _refused(fetcher.refused)
+        document.write_pdf(out, pdf_variant=variant, pdf_tags=True,
+                           pdf_identifier=pdf_identifier(manifest), custom_metadata=False)
+    return len(document.pages), first_pages(document), warnings
+
+
+def _render_chunks(paths: BookPaths, stage: Path, html: str, manifest: Any, out: Path,
+                   variant: str) -> tuple[int, dict[str, int], list[str], str]:
+    """Chapter-parallel: chunks of parts in worker processes, joined into one PDF."""
+    from scripts.pdf_parallel import render_parallel, worker_count
+
+    sys.path.insert(0, str(CONF / "ext"))
+    try:
+        from print_edition import PRINT_CSS
+    finally:
+        sys.path.remove(str(CONF / "ext"))
+    result = render_parallel(html, manifest, PRINT_CSS.read_text(encoding="utf-8"), out,
+                             paths.build / ".cache" / "pdf-chunks",
+                             roots=allowed_roots(paths), stage=stage, variant=variant,
+                             identifier=pdf_identifier(manifest))
+    if result.refused:
+        raise _refused(result.refused)
+    method = (f"chapter-parallel: {result.chunks} chunks, {result.rendered} renders, "
+              f"{worker_count()} workers")
+    # 1-based, as misplaced_on expects
+    return result.pages, {k: v + 1 for k, v in result.anchors.items()}, result.warnings, method
 
 
 def pdf_identifier(manifest: object) -> bytes:
@@ -213,12 +271,22 @@ def pdf_identifier(manifest: object) -> bytes:
     return hashlib.md5(ident.encode(), usedforsecurity=False).hexdigest().encode()
 
 
-def misplaced_notes(document: object, notes: list) -> list[MisplacedNote]:
-    """Notes whose body is not on the page of its call (first page each id appears on)."""
+def first_pages(document: object) -> dict[str, int]:
+    """Every id of a rendered document → the 1-based page it first appears on."""
     first_page: dict[str, int] = {}
     for number, page in enumerate(document.pages, start=1):  # type: ignore[attr-defined]
         for anchor in page.anchors:
             first_page.setdefault(anchor, number)
+    return first_page
+
+
+def misplaced_notes(document: object, notes: list) -> list[MisplacedNote]:
+    """Notes whose body is not on the page of its call (first page each id appears on)."""
+    return misplaced_on(first_pages(document), notes)
+
+
+def misplaced_on(first_page: dict[str, int], notes: list) -> list[MisplacedNote]:
+    """Notes whose body is not on the page of its call, from each id's first page."""
     out = []
     for note in notes:
         call, body = first_page.get(note.call_id), first_page.get(note.note_id)

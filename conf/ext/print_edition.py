@@ -4,7 +4,10 @@ The builder assembles every document of the book in reading order (``book_parts`
 tree, one ``print_part`` per document, and writes ``BUILD/.stage/printhtml/book.html`` with
 its own minimal template (``conf/templates/print/book.html``: half-title, title page,
 colophon, contents; no theme, no scripts) next to ``print.css`` and a manifest
-(``book.json``) that ``scripts/pdf.py`` reads to check where the notes landed.
+(``book.json``) that ``scripts/pdf.py`` reads to check where the notes landed. The manifest
+also gives, for the front pages and for every part, where its markup starts and ends in
+``book.html`` (character offsets), so the chapter-parallel PDF (``scripts/pdf_parallel.py``)
+can compose documents of a few parts without parsing the whole book.
 
 Post-transforms, for this builder only (the web and EPUB editions never see them):
 
@@ -28,7 +31,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -115,8 +118,9 @@ class PrintManifest:
     identifier: str
     language: str
     html: str
-    parts: list[dict[str, Any]]
+    parts: list[dict[str, Any]]  # each with "span": [start, end) in the HTML text
     notes: list[NoteRecord]
+    front: list[int] = field(default_factory=list)  # [start, end) of the front pages
 
     def dump(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), ensure_ascii=False, indent=1),
@@ -352,6 +356,11 @@ class PrintPageRefs(SphinxPostTransform):
 class PrintTranslator(HTML5Translator):
     """HTML5 for print: no permalinks, chapter numbers apart, notes as spans."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # docname → [first, last) index into self.body of its part's markup
+        self.part_marks: dict[str, list[int]] = {}
+
     def visit_start_of_file(self, node: nodes.Element) -> None:
         self.docnames.append(node["docname"])  # the part carries the document's id
 
@@ -379,6 +388,9 @@ def visit_print_part(self: HTML5Translator, node: print_part) -> None:
     classes = ["part", f"{node['matter']}-matter", f"role-{node['role']}"]
     if node.get("first_body"):
         classes.append("first-body")
+    marks = getattr(self, "part_marks", None)
+    if marks is not None:
+        marks[node["docname"]] = [len(self.body)]
     self.body.append(self.starttag(node, "section", "", CLASS=" ".join(classes),
                                    ids=[doc_anchor(node["docname"])],
                                    **{"data-running-head": node["title"]}))
@@ -386,6 +398,9 @@ def visit_print_part(self: HTML5Translator, node: print_part) -> None:
 
 def depart_print_part(self: HTML5Translator, node: print_part) -> None:
     self.body.append("</section>\n")
+    marks = getattr(self, "part_marks", None)
+    if marks is not None:
+        marks[node["docname"]].append(len(self.body))
 
 
 def visit_print_note(self: HTML5Translator, node: print_note) -> None:
@@ -517,10 +532,16 @@ class PrintHTMLBuilder(SingleFileHTMLBuilder):
         self.current_docname = docname
         visitor = self.create_translator(doctree, self)
         doctree.walkabout(visitor)
-        body = "".join(visitor.fragment)  # type: ignore[attr-defined]
-        self.write_print_document(body)
+        pieces: list[str] = visitor.fragment  # type: ignore[attr-defined]
+        offsets = [0]
+        for piece in pieces:
+            offsets.append(offsets[-1] + len(piece))
+        spans = {doc: (offsets[first], offsets[last]) for doc, (first, last)
+                 in visitor.part_marks.items()}  # type: ignore[attr-defined]
+        self.write_print_document("".join(pieces), spans)
 
-    def write_print_document(self, body: str) -> None:
+    def write_print_document(self, body: str,
+                             spans: dict[str, tuple[int, int]] | None = None) -> None:
         import jinja2
         from markupsafe import Markup
 
@@ -534,18 +555,30 @@ class PrintHTMLBuilder(SingleFileHTMLBuilder):
              "number": p.number_text, "matter": p.matter, "role": p.role}
             for p in self.parts()
         ]
-        html = env.get_template(HTML_NAME).render(
-            book=book.as_dict(), labels=labels, parts=parts, body=Markup(body),
+        # the template is rendered around two marks, so the front pages and the body
+        # (and each part in it) can be found in the file by offset
+        front_mark, body_mark = "\x00front\x00", "\x00body\x00"
+        shell = env.get_template(HTML_NAME).render(
+            book=book.as_dict(), labels=labels, parts=parts, body=Markup(body_mark),
+            front_mark=Markup(front_mark),
             date_text=format_date(book.date, book.language), created=created_date(book.date),
             subject=book.subject or book.description, keywords=", ".join(book.keywords),
             sources=[Markup(s) for s in self.source_entries()],
             fonts=declared_font_families(PRINT_CSS), labels_and=labels["and"],
         )
+        front_start = shell.index(front_mark)
+        shell = shell.replace(front_mark, "", 1)
+        body_start = shell.index(body_mark)
+        html = shell[:body_start] + body + shell[body_start + len(body_mark):]
+        for part in parts:
+            start, end = (spans or {}).get(part["docname"], (0, 0))
+            part["span"] = [body_start + start, body_start + end]
         outdir = Path(self.outdir)
         outdir.mkdir(parents=True, exist_ok=True)
         (outdir / HTML_NAME).write_text(html, encoding="utf-8")
         PrintManifest(book.slug, book.title, book.date, book.identifier, book.language,
-                      HTML_NAME, parts, self.print_notes).dump(outdir / MANIFEST_NAME)
+                      HTML_NAME, parts, self.print_notes,
+                      [front_start, body_start]).dump(outdir / MANIFEST_NAME)
 
     def source_entries(self) -> list[str]:
         """The bibliography's entries as HTML fragments, for the colophon."""

@@ -1,0 +1,529 @@
+"""Chapter-parallel print edition: print HTML → documents of a few parts → workers → one PDF.
+
+WeasyPrint lays a document out in one process, and its time and memory grow with the
+document (a forward ``target-counter`` even makes it lay every later page out twice). This
+module renders the book in *chunks* of whole parts instead, in worker processes, and joins
+the chunk PDFs into one:
+
+1. ``plan_chunks`` cuts ``book.html`` at the part boundaries the manifest records
+   (character offsets): the front pages alone, then runs of parts up to a size bound, the
+   index alone. Each chunk is a complete document with the book's ``<head>``.
+2. **Count pass**: every chunk is laid out (no PDF written) to learn its page count and the
+   page of every id in it. Links to ids in other chunks get a placeholder number.
+3. **Final pass**: each chunk is rendered with its start page (``@page :first {
+   counter-reset: page N }``) and, for every link to another chunk, that target's page
+   number in ``data-page`` (print.css prints it where ``target-counter`` would). Such links
+   become ``book-xref:`` URIs so WeasyPrint keeps them; the merge turns them back into
+   named destinations. If a page count changed, the pass repeats for the chunks after it.
+   Each chunk but the last ends with an empty ``print-chunk-end`` block that breaks to a
+   recto: WeasyPrint then adds the same blank verso the one-shot render would, and the page
+   that block starts on is dropped at the merge.
+4. **Merge** (pypdf): pages in order; one structure tree (each chunk's ``Document`` element
+   children concatenated, ``StructParents`` keys renumbered), one outline, one name tree of
+   destinations, the first chunk's catalog entries (language, XMP metadata with the
+   PDF/UA identification, viewer preferences, mark info), document information and the
+   one-shot render's file identifier.
+
+Chunk PDFs are cached in ``BUILD/.cache/pdf-chunks`` under a hash of the chunk's HTML, its
+start page, the page numbers it was given, the CSS and the variant: a rebuild after one
+chapter changed re-renders that chunk and the chunks whose start page or cross-reference
+numbers moved, nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+XREF_SCHEME = "book-xref:"
+CHUNK_END = '<div class="print-chunk-end"></div>\n'
+CACHE_VERSION = "1"
+# A chunk holds whole parts up to about this many characters of print HTML (≈ 40 A5
+# pages): a worker's memory is bounded by it, and enough chunks keep both cores busy.
+MAX_CHUNK_CHARS = 160_000
+MAX_PASSES = 5
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of consecutive parts (or the front pages) rendered as one document."""
+
+    index: int
+    names: tuple[str, ...]  # docnames, or ("front pages",)
+    html: str
+    first_body: bool  # starts with the first body part: print.css restarts folios at 1
+    last: bool
+
+
+@dataclass(frozen=True)
+class ChunkJob:
+    """What a worker needs to render one chunk (picklable)."""
+
+    html: str
+    start_counter: int  # the page counter (folio value) of the chunk's first page
+    numbers: dict[str, int]  # id in another chunk → its page counter value
+    placeholder: int  # the number given to ids in other chunks not in ``numbers``
+    write_to: str  # "" for the count pass (layout only)
+    roots: list[str]
+    stage: str
+    variant: str
+    identifier: bytes
+    sentinel: bool
+
+
+@dataclass
+class ChunkResult:
+    """What a worker found: pages (the sentinel's page excluded), ids, foreign references."""
+
+    pages: int
+    anchors: dict[str, int]  # id → 0-based page in the chunk, first occurrence
+    foreign: list[str]  # ids this chunk links to that live in other chunks
+    warnings: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class ParallelRender:
+    """The merged PDF's facts, for ``scripts/pdf.py``'s summary and note check."""
+
+    pages: int
+    anchors: dict[str, int]  # id → 0-based page in the whole book
+    warnings: list[str]
+    refused: list[str]
+    chunks: int
+    rendered: int  # chunk renders done (count + final passes, cache misses only)
+
+
+def plan_chunks(html: str, manifest: Any, max_chars: int = MAX_CHUNK_CHARS) -> list[Chunk]:
+    """Cut the print HTML into documents of whole parts (see the module docstring)."""
+    front_start, front_end = manifest.front
+    head = html[:front_start]
+    tail_start = manifest.parts[-1]["span"][1]
+    tail = html[tail_start:]
+    groups: list[list[dict]] = []
+    current: list[dict] = []
+    size = 0
+    first_body_seen = False
+    for part in manifest.parts:
+        start, end = part["span"]
+        starts_body = part["matter"] == "body" and not first_body_seen
+        alone = part["role"] == "index"
+        if current and (starts_body or alone or size + end - start > max_chars):
+            groups.append(current)
+            current, size = [], 0
+        first_body_seen = first_body_seen or part["matter"] == "body"
+        current.append(part)
+        size += end - start
+        if alone:
+            groups.append(current)
+            current, size = [], 0
+    if current:
+        groups.append(current)
+    chunks = [Chunk(0, ("front pages",), head + html[front_start:front_end] + CHUNK_END + tail,
+                    False, not groups)]
+    first_body_done = False
+    for number, group in enumerate(groups, start=1):
+        last = number == len(groups)
+        body = "".join(html[p["span"][0]:p["span"][1]] for p in group)
+        is_first_body = not first_body_done and group[0]["matter"] == "body"
+        first_body_done = first_body_done or is_first_body
+        chunks.append(Chunk(number, tuple(p["docname"] for p in group),
+                            head + body + ("" if last else CHUNK_END) + tail,
+                            is_first_body, last))
+    return chunks
+
+
+# -- the worker ---------------------------------------------------------------------------
+
+
+def _roman(n: int) -> str:
+    out = ""
+    for value, letters in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"),
+                           (90, "xc"), (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"),
+                           (4, "iv"), (1, "i")):
+        while n >= value:
+            out, n = out + letters, n - value
+    return out
+
+
+def render_chunk(job: ChunkJob) -> ChunkResult:
+    """Lay out (and with ``write_to``, write) one chunk; runs in a worker process."""
+    import gc
+    import logging
+
+    from weasyprint import CSS, HTML
+
+    from scripts.pdf import STAGE_URL, BookURLFetcher
+
+    start = time.perf_counter()
+    warnings: list[str] = []
+
+    class _Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno >= logging.WARNING:
+                warnings.append(record.getMessage())
+
+    logger = logging.getLogger("weasyprint")
+    handler = _Collect()
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        fetcher = BookURLFetcher([Path(r) for r in job.roots], Path(job.stage))
+        document_html = HTML(string=job.html, base_url=STAGE_URL, url_fetcher=fetcher.fetcher)
+        foreign = _link_foreign_targets(document_html.etree_element, job)
+        css = CSS(string=f"@page :first {{ counter-reset: page {job.start_counter} }}")
+        document = document_html.render(stylesheets=[css])
+        pages = list(document.pages)
+        if job.sentinel and len(pages) > 1:
+            pages = pages[:-1]
+        anchors: dict[str, int] = {}
+        for number, page in enumerate(pages):
+            for anchor in page.anchors:
+                anchors.setdefault(anchor, number)
+        if job.write_to:
+            document.copy(pages).write_pdf(job.write_to, pdf_variant=job.variant,
+                                           pdf_tags=True, pdf_identifier=job.identifier,
+                                           custom_metadata=False)
+        result = ChunkResult(len(pages), anchors, foreign, warnings,
+                             list(dict.fromkeys(fetcher.refused)))
+    finally:
+        logger.removeHandler(handler)
+    del document
+    gc.collect()
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _link_foreign_targets(root: Any, job: ChunkJob) -> list[str]:
+    """Links to ids outside this chunk: the target's page number in ``data-page`` (print.css
+    prints it), and a ``book-xref:`` URI the merge turns back into an internal link."""
+    ids = {element.get("id") for element in root.iter() if element.get("id")}
+    foreign: list[str] = []
+    for link in root.iter("a"):
+        href = link.get("href") or ""
+        if not href.startswith("#") or href[1:] in ids:
+            continue
+        target = href[1:]
+        foreign.append(target)
+        number = job.numbers.get(target, job.placeholder)
+        link.set("data-page", str(number))
+        link.set("data-page-roman", _roman(number))
+        link.set("href", XREF_SCHEME + target)
+    return sorted(set(foreign))
+
+
+# -- the driver ---------------------------------------------------------------------------
+
+
+def worker_count() -> int:
+    jobs = os.environ.get("BOOK_PDF_JOBS", "")
+    if jobs.isdigit() and int(jobs) > 0:
+        return int(jobs)
+    return max(1, min(len(os.sched_getaffinity(0)), 8))
+
+
+def render_parallel(html: str, manifest: Any, css_text: str, target: Path, cache: Path,
+                    *, roots: list[Path], stage: Path, variant: str, identifier: bytes,
+                    jobs: int | None = None) -> ParallelRender:
+    """Render the print HTML chunk by chunk into ``target`` (one PDF); see module doc."""
+    chunks = plan_chunks(html, manifest)
+    cache.mkdir(parents=True, exist_ok=True)
+    jobs = min(jobs or worker_count(), len(chunks))
+    estimate = max(10, len(html) // 4000)  # pages, for the count pass's placeholder
+    placeholder = estimate // 2
+    salt = hashlib.sha256((CACHE_VERSION + css_text + variant).encode()
+                          + identifier).hexdigest()
+    common = {"roots": [str(r) for r in roots], "stage": str(stage), "variant": variant,
+              "identifier": identifier}
+    used: set[str] = set()
+    rendered = 0
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+
+        def run(kinds: list[tuple[Chunk, ChunkJob, str]]) -> list[ChunkResult]:
+            nonlocal rendered
+            out: dict[int, ChunkResult] = {}
+            futures = {}
+            for chunk, job, key in kinds:
+                used.add(key)
+                meta = cache / f"{key}.json"
+                if meta.is_file() and (not job.write_to or Path(job.write_to).is_file()):
+                    out[chunk.index] = ChunkResult(**json.loads(meta.read_text("utf-8")))
+                    continue
+                futures[chunk.index] = (pool.submit(render_chunk, job), meta)
+            for index, (future, meta) in futures.items():
+                result = future.result()
+                rendered += 1
+                meta.write_text(json.dumps(asdict(result)), encoding="utf-8")
+                out[index] = result
+            return [out[c.index] for c, _, _ in kinds]
+
+        def job_for(chunk: Chunk, start: int, numbers: dict[str, int], final: bool
+                    ) -> tuple[Chunk, ChunkJob, str]:
+            key = hashlib.sha256(json.dumps(
+                [salt, chunk.html, start, sorted(numbers.items()), final, placeholder],
+                ensure_ascii=False).encode()).hexdigest()[:32]
+            path = str(cache / f"{key}.pdf") if final else ""
+            return chunk, ChunkJob(chunk.html, start, numbers, placeholder, path,
+                                   sentinel=not chunk.last, **common), key
+
+        # count pass: layout only, placeholder numbers, start pages unknown (1)
+        counted = run([job_for(c, 1, {}, False) for c in chunks])
+        pages = [r.pages for r in counted]
+        foreign = [r.foreign for r in counted]
+        anchors_in = [r.anchors for r in counted]
+        final: list[ChunkResult] = []
+        for _ in range(MAX_PASSES):
+            starts, counters, where = _positions(chunks, pages, anchors_in)
+            batch = [job_for(c, counters[c.index],
+                             {t: where[t] for t in foreign[c.index] if t in where}, True)
+                     for c in chunks]
+            final = run(batch)
+            new_pages = [r.pages for r in final]
+            anchors_in = [r.anchors for r in final]
+            foreign = [r.foreign for r in final]
+            if new_pages == pages and _positions(chunks, new_pages, anchors_in)[2] == where:
+                break
+            pages = new_pages
+        paths = [Path(job.write_to) for _, job, _ in batch]
+        starts, _, _ = _positions(chunks, pages, anchors_in)
+    merge_chunks(paths, target, identifier)
+    _prune(cache, used)
+    anchors: dict[str, int] = {}
+    for start, result in zip(starts, final, strict=True):
+        for name, page in result.anchors.items():
+            anchors.setdefault(name, start + page)
+    return ParallelRender(sum(pages), anchors,
+                          [w for r in final for w in r.warnings
+                           if not w.startswith("No anchor #")],
+                          [u for r in final for u in r.refused], len(chunks), rendered)
+
+
+def _positions(chunks: list[Chunk], pages: list[int], anchors: list[dict[str, int]]
+               ) -> tuple[list[int], list[int], dict[str, int]]:
+    """Each chunk's first physical page (0-based) and page counter, and every id's counter."""
+    starts, counters = [], []
+    physical, counter = 0, 1
+    for chunk, count in zip(chunks, pages, strict=True):
+        if chunk.first_body:
+            counter = 1
+        starts.append(physical)
+        counters.append(counter)
+        physical += count
+        counter += count
+    where: dict[str, int] = {}
+    for index, found in enumerate(anchors):
+        for name, page in found.items():
+            where.setdefault(name, counters[index] + page)
+    return starts, counters, where
+
+
+def _prune(cache: Path, used: set[str]) -> None:
+    """Drop cached chunks this build did not use (older versions of the book)."""
+    for path in cache.iterdir():
+        if path.stem not in used:
+            path.unlink(missing_ok=True)
+
+
+# -- the merge ----------------------------------------------------------------------------
+
+
+def merge_chunks(paths: list[Path], target: Path, identifier: bytes) -> None:
+    """Join chunk PDFs into one tagged PDF with one outline, name tree and metadata."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import (
+        ArrayObject,
+        ByteStringObject,
+        DictionaryObject,
+        NameObject,
+        NumberObject,
+        TextStringObject,
+    )
+
+    writer = PdfWriter()
+    readers = [PdfReader(path) for path in paths]
+    first = readers[0]
+    writer.pdf_header = first.pdf_header
+    total = sum(len(r.pages) for r in readers)
+
+    page_map: dict[tuple[int, int], Any] = {}  # (chunk, source page idnum) → new page ref
+    kids: list[Any] = []  # the Document element's children, all chunks
+    nums: list[tuple[int, Any]] = []  # parent tree
+    names: dict[str, Any] = {}
+    outline: list[tuple[str, Any, Any, Any, list]] = []
+    page_index = 0
+    annotation_key = total
+    for number, reader in enumerate(readers):
+        root = reader.trailer["/Root"]
+        key_map: dict[int, int] = {}
+        for local, page in enumerate(reader.pages):
+            new = writer.add_page(page)
+            new[NameObject("/StructParents")] = NumberObject(page_index)
+            key_map[local] = page_index
+            page_map[(number, page.indirect_reference.idnum)] = new.indirect_reference
+            for annot_ref in new.get("/Annots", []):
+                annot = annot_ref.get_object()
+                action = annot.get("/A")
+                uri = str(action.get_object().get("/URI", "")) if action is not None else ""
+                if uri.startswith(XREF_SCHEME):
+                    del annot["/A"]
+                    annot[NameObject("/Dest")] = TextStringObject(uri[len(XREF_SCHEME):])
+                    annot[NameObject("/Contents")] = TextStringObject(uri[len(XREF_SCHEME):])
+                if "/StructParent" in annot:
+                    old = int(annot["/StructParent"])
+                    key_map[old] = annotation_key
+                    annot[NameObject("/StructParent")] = NumberObject(annotation_key)
+                    annotation_key += 1
+            page_index += 1
+        tree = root.get("/StructTreeRoot")
+        if tree is not None:
+            tree = tree.get_object()
+            document = tree["/K"][0].get_object()
+            for kid in document.get("/K", []):
+                kids.append(kid.clone(writer, ignore_fields=("/P",)))
+            flat = tree["/ParentTree"].get_object()["/Nums"]
+            for i in range(0, len(flat), 2):
+                old = int(flat[i])
+                if old in key_map:
+                    nums.append((key_map[old], flat[i + 1].clone(writer, ignore_fields=("/P",))))
+        dests = root.get("/Names", {}).get("/Dests") if "/Names" in root else None
+        if dests is not None:
+            flat = dests.get_object()["/Names"]
+            for i in range(0, len(flat), 2):
+                name = str(flat[i])
+                if name in names:
+                    continue
+                dest = flat[i + 1].get_object()
+                names[name] = ArrayObject([
+                    page_map[(number, dest[0].idnum)], *dest[1:]])
+        if "/Outlines" in root:
+            outline.extend(_read_outline(root["/Outlines"].get_object().get("/First"),
+                                         number, page_map))
+
+    # one structure tree
+    struct_root = DictionaryObject({NameObject("/Type"): NameObject("/StructTreeRoot")})
+    struct_ref = writer._add_object(struct_root)
+    document = DictionaryObject({
+        NameObject("/Type"): NameObject("/StructElem"),
+        NameObject("/S"): NameObject("/Document"),
+        NameObject("/K"): ArrayObject(kids),
+        NameObject("/P"): struct_ref,
+    })
+    document_ref = writer._add_object(document)
+    _set_parents(kids, document_ref)
+    nums.sort(key=lambda item: item[0])
+    parent_tree = DictionaryObject({NameObject("/Nums"): ArrayObject(
+        [x for key, value in nums for x in (NumberObject(key), value)])})
+    struct_root[NameObject("/ParentTree")] = writer._add_object(parent_tree)
+    struct_root[NameObject("/K")] = ArrayObject([document_ref])
+
+    catalog = writer.root_object
+    source = first.trailer["/Root"]
+    for key in ("/Lang", "/ViewerPreferences", "/MarkInfo", "/Metadata", "/OutputIntents",
+                "/PageMode"):
+        if key in source:
+            catalog[NameObject(key)] = source.raw_get(key).clone(writer)
+    catalog[NameObject("/StructTreeRoot")] = struct_ref
+    if names:
+        catalog[NameObject("/Names")] = DictionaryObject({NameObject("/Dests"): DictionaryObject(
+            {NameObject("/Names"): ArrayObject(
+                [x for name in sorted(names) for x in (TextStringObject(name), names[name])])})})
+    if outline:
+        catalog[NameObject("/Outlines")] = _write_outline(writer, outline)
+    info = first.trailer.get("/Info")
+    if info is not None:  # WeasyPrint's document information, not pypdf's producer line
+        mine = writer._info.get_object()  # type: ignore[union-attr]
+        mine.clear()
+        for key, value in info.get_object().items():
+            mine[NameObject(key)] = value.clone(writer)
+    writer._ID = ArrayObject([ByteStringObject(identifier), ByteStringObject(identifier)])
+    with open(target, "wb") as out:
+        writer.write(out)
+
+
+def _set_parents(kids: list[Any], parent: Any) -> None:
+    """Give every structure element its /P again (cloned without it, to stop the clone
+    walking up into each chunk's old tree root)."""
+    from pypdf.generic import NameObject
+
+    stack = [(kid, parent) for kid in kids]
+    while stack:
+        ref, up = stack.pop()
+        node = ref.get_object() if hasattr(ref, "get_object") else ref
+        if not hasattr(node, "get") or node.get("/Type") not in ("/StructElem", None):
+            continue
+        if "/S" not in node:
+            continue
+        node[NameObject("/P")] = up
+        children = node.get("/K")
+        if children is None:
+            continue
+        if not isinstance(children, list):
+            children = [children]
+        for child in children:
+            stack.append((child, ref))
+
+
+def _read_outline(item: Any, number: int, page_map: dict) -> list:
+    out = []
+    while item is not None:
+        node = item.get_object()
+        dest = node["/Dest"]
+        children = _read_outline(node.get("/First"), number, page_map)
+        out.append((str(node["/Title"]), page_map[(number, dest[0].idnum)], list(dest[1:]),
+                    int(node.get("/Count", 0)), children))
+        item = node.get("/Next")
+    return out
+
+
+def _write_outline(writer: Any, items: list, parent: Any = None) -> Any:
+    """Outline dictionaries as WeasyPrint writes them (pdf/anchors.py: add_outlines)."""
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, \
+        TextStringObject
+
+    def build(entries: list, parent_ref: Any) -> tuple[list[Any], int]:
+        refs: list[Any] = []
+        count = len(entries)
+        for title, page, rest, old_count, children in entries:
+            node = DictionaryObject({
+                NameObject("/Title"): TextStringObject(title),
+                NameObject("/Dest"): ArrayObject([page, *rest]),
+            })
+            ref = writer._add_object(node)
+            child_refs, child_count = build(children, ref)
+            closed = old_count < 0
+            node[NameObject("/Count")] = NumberObject(-child_count if closed else child_count)
+            if not closed:
+                count += child_count
+            if refs:
+                node[NameObject("/Prev")] = refs[-1]
+                refs[-1].get_object()[NameObject("/Next")] = ref
+            if child_refs:
+                node[NameObject("/First")] = child_refs[0]
+                node[NameObject("/Last")] = child_refs[-1]
+            if parent_ref is not None:
+                node[NameObject("/Parent")] = parent_ref
+            refs.append(ref)
+        return refs, count
+
+    root = DictionaryObject()
+    root_ref = writer._add_object(root)
+    refs, count = build(items, root_ref)
+    root[NameObject("/Count")] = NumberObject(count)
+    root[NameObject("/First")] = refs[0]
+    root[NameObject("/Last")] = refs[-1]
+    return root_ref
+
+
+def chunk_summary(render: ParallelRender) -> str:
+    return (f"{render.chunks} chunks, {render.rendered} renders "
+            f"({worker_count()} workers)")
+
