@@ -82,11 +82,7 @@ class Accessibility:
 
 def build_epub(paths: BookPaths) -> Path:
     """Build the EPUB edition; return ``BUILD/epub/<slug>.epub``."""
-    try:
-        stage = run_sphinx(paths, BUILDER)
-    except BuildError:
-        forget_incremental_state(paths)
-        raise
+    stage = run_sphinx(paths, BUILDER)
     package = json.loads((stage / "package.json").read_text(encoding="utf-8"))
     target = paths.build / "epub" / f"{package['book']['slug']}.epub"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -108,13 +104,6 @@ def build_epub(paths: BookPaths) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return target
-
-
-def forget_incremental_state(paths: BookPaths) -> None:
-    """After a failed build, make the next one start afresh: Sphinx would otherwise take
-    the documents it wrote despite their warnings as up to date, and not warn again."""
-    (paths.doctrees(BUILDER) / "environment.pickle").unlink(missing_ok=True)
-    (paths.stage(BUILDER) / ".buildinfo").unlink(missing_ok=True)
 
 
 def modification_time(book_date: str) -> dt.datetime:

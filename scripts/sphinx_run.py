@@ -75,12 +75,20 @@ def run_sphinx(paths: BookPaths, builder: str, *, quiet: bool = True) -> Path:
         status = build_main(args)
     messages = err.getvalue().strip()
     if status != 0:
+        forget_incremental_state(paths, builder)
         if "Traceback" in messages or status == 2:
             raise BuildError(_crash_summary(messages, builder))
         raise BuildError(_tidy(messages, paths.book) or f"sphinx-build -b {builder} failed")
     if messages:
         print(messages, file=sys.stderr)
     return outdir
+
+
+def forget_incremental_state(paths: BookPaths, builder: str) -> None:
+    """After a failed build, make the next one start afresh: Sphinx would otherwise take
+    the documents it read despite their warnings as up to date, and not warn again."""
+    (paths.doctrees(builder) / "environment.pickle").unlink(missing_ok=True)
+    (paths.stage(builder) / ".buildinfo").unlink(missing_ok=True)
 
 
 def _crash_summary(messages: str, builder: str) -> str:

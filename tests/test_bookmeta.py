@@ -61,7 +61,9 @@ def test_not_utf8_is_a_clear_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("title", "slug"), [
     ("Ales Bialiatski", "ales-bialiatski"),
     ("Łacinka: Žyćcio!", "acinka-zyccio"),
-    ("Кніга", "book"),
+    ("Кніга", "kniha"),
+    ("Короткая кніга: A Minimal Book", "korotkaia-kniha-a-minimal-book"),
+    ("!!!", "book"),
 ])
 def test_slugify(title: str, slug: str) -> None:
     assert slugify(title) == slug

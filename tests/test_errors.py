@@ -58,6 +58,9 @@ def test_bad_input_fails_with_file_and_line(broken_book: Path, tmp_path: Path, g
     assert "Traceback" not in result.stderr
     # the previous good output is still there, byte for byte
     assert (tmp_path / "out" / "html" / "index.html").read_bytes() == good
+    # and building again without fixing the text fails again (no stale success)
+    again = run_build(broken_book, tmp_path / "out", "html")
+    assert again.returncode == 1 and message in again.stderr
 
 
 def test_not_a_book_directory(tmp_path: Path) -> None:
@@ -67,7 +70,8 @@ def test_not_a_book_directory(tmp_path: Path) -> None:
 
 
 def test_harmless_inline_html_is_kept(broken_book: Path, tmp_path: Path) -> None:
-    break_chapter(broken_book, 'An <abbr title="Human Rights Center">HRC</abbr> <span lang="be">Вясна</span>.')
+    break_chapter(broken_book,
+                  'An <abbr title="Human Rights Center">HRC</abbr> <span lang="be">Вясна</span>.')
     result = run_build(broken_book, tmp_path / "out", "html")
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "out" / "html" / "two.html").read_text(encoding="utf-8")

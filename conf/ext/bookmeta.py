@@ -76,10 +76,20 @@ class BookMeta:
         return asdict(self) | {"slug": self.slug, "year": self.year}
 
 
+# Cyrillic letters of Belarusian, Russian and Ukrainian → Latin, for file names only.
+_CYRILLIC = dict(zip(
+    "абвгґдеёжзийіїклмнопрстуўфхцчшщъыьэюяє",
+    ["a", "b", "v", "h", "g", "d", "e", "io", "zh", "z", "i", "i", "i", "i", "k", "l", "m",
+     "n", "o", "p", "r", "s", "t", "u", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y",
+     "", "e", "iu", "ia", "ie"], strict=True))
+
+
 def slugify(text: str) -> str:
+    """A file name for ``text``: ASCII, lower case, words joined by hyphens."""
     import unicodedata
 
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    latin = "".join(_CYRILLIC.get(ch, ch) for ch in text.lower())
+    ascii_text = unicodedata.normalize("NFKD", latin).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug or "book"
 
