@@ -38,6 +38,8 @@ def checks_for(build: Path, book: Path) -> list[Check]:
                   for name, fn in validate_epub.CHECKS.items()]
     else:
         found.append(Check("epub", "built", lambda: _missing("epub", build)))
+    if _has_source_texts(book):
+        found.append(Check("book", "citations, quotations, copying", lambda: _textcheck(book)))
     pdfs = sorted((build / "pdf").glob("*.pdf"))
     if pdfs:
         from scripts import validate_pdf
@@ -47,6 +49,27 @@ def checks_for(build: Path, book: Path) -> list[Check]:
     else:
         found.append(Check("pdf", "built", lambda: _missing("pdf", build)))
     return found
+
+
+def _has_source_texts(book: Path) -> bool:
+    """The text checks apply to a book whose bibliography names its source texts
+    (a ``source = {file.txt}`` field), as the biography's does."""
+    from scripts import textcheck
+
+    bib = book / "references.bib"
+    return bib.is_file() and any(textcheck.parse_bib(bib.read_text(encoding="utf-8")).values())
+
+
+def _textcheck(book: Path) -> Findings:
+    from scripts import textcheck
+
+    sources = textcheck.find_sources(None)
+    problems, info = textcheck.run(book, sources)
+    findings = Findings("book text (scripts/textcheck.py)", checked=len(textcheck.load_book(book)),
+                        errors=[str(p) for p in problems],
+                        warnings=[line for line in info if line.startswith("warning")])
+    findings.advice = [line for line in info if not line.startswith("warning")]
+    return findings
 
 
 def _bind(fn: Callable[[Path], Findings], path: Path) -> Callable[[], Findings]:
@@ -79,6 +102,13 @@ def main(argv: list[str] | None = None) -> int:
         assert f is not None
         print(f"{edition:8} {name:{width}} {status:7} {len(f.errors):6} {len(f.warnings):8} "
               f"{f.checked:7}")
+    for *_, f in rows:
+        if f is not None and f.advice:
+            print(f"\n{f.tool}: {len(f.advice)} pieces of advice (not failures)"
+                  + ("" if args.verbose else "; run with -v to see them"))
+            if args.verbose:
+                for msg in f.advice:
+                    print(f"  {msg}")
     failed = [f for *_, f in rows if f is not None and not f.ok]
     for f in failed:
         shown = f.errors + f.warnings

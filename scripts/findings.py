@@ -17,6 +17,7 @@ class Findings:
     checked: int = 0  # pages or files looked at
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    advice: list[str] = field(default_factory=list)  # reported, never a failure
 
     @property
     def ok(self) -> bool:
