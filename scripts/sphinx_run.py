@@ -131,9 +131,12 @@ def publish_dir(source: Path, target: Path) -> None:
 
 
 def publish_file(data_path: Path, target: Path) -> None:
-    """Move a finished file into place atomically, removing other files of its kind."""
+    """Move a finished file into place atomically, removing other files of its kind and
+    the ``.part`` files an interrupted build may have left behind."""
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(data_path, target)
     for other in target.parent.glob("*" + target.suffix):
         if other != target:
             other.unlink()
+    for part in target.parent.glob(".*.part*"):
+        part.unlink(missing_ok=True)
