@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURE_BOOK, ROOT, run_build
 
 EPOCH = {"SOURCE_DATE_EPOCH": "1700000000"}
