@@ -28,9 +28,10 @@ def test_notes_are_numbered_in_one_sequence_per_chapter(fixture_html: Path) -> N
     # every citation is a note of its own, even when it repeats an earlier one
     notes = body.xpath('//span[@class="sidenote"]')
     assert sum("“The Marshes”" in n.text_content() for n in notes) == 2
-    # chapter two starts again at 1
+    # chapter two starts again at 1; the same citation twice in a paragraph is one note
     two = article(page(fixture_html, "two.html"))
     assert [s.text_content() for s in two.xpath('//span[@class="sidenote"]/sup')] == ["1", "2"]
+    assert len(two.xpath('//a[@href="#cite-field-notes-1"]')) == 1  # the second call
 
 
 def test_reused_label_is_one_note_with_two_calls(fixture_html: Path) -> None:

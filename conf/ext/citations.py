@@ -6,9 +6,10 @@ extension replaces its ``footcite`` role so that a book can cite the way books d
 - a locator after the key, in braces: ``{footcite}`viasna-biography{"Museum"}```;
   text before the key in braces is a prefix: ``{footcite}`{see}laureate-page```;
 - several sources in one note: ``{footcite}`a{"Part 1"},b```;
-- every citation is a note of its own, as in a printed book: a note must stand alone
-  when it pops up on an e-reader or sits at the foot of a page (a ``[^label]`` note called
-  twice is the author's explicit choice of one note with two calls);
+- every citation is a note of its own, as in a printed book, so that a note stands alone
+  when it pops up on an e-reader or sits at the foot of a page; only the same citation
+  repeated within one paragraph calls the same note again (like a ``[^label]`` called
+  twice), which keeps a page from filling with identical notes;
 - inside a discursive footnote the citation is printed inline (no note inside a note);
 - the first citation of a source in a chapter is given in full, later ones in short form
   (author and ``shorttitle``) when the entry has a ``shorttitle`` field.
@@ -220,18 +221,24 @@ class FootCiteRole(SphinxRole):
             pending["end_stop"] = False
             return [pending], []
 
-        state = self.env.temp_data.setdefault(_TEMP_KEY, {"pending": [], "count": 0})
-        state["count"] += 1
+        state = self.env.temp_data.setdefault(
+            _TEMP_KEY, {"pending": [], "count": 0, "in_paragraph": {}})
+        # the same citation again in the same paragraph: the same note, called again
+        signature = (id(parent), tuple(t for t, _ in found))
+        name = state["in_paragraph"].get(signature)
         document = self.inliner.document
-        name = nodes.make_id(f"cite-{found[0][0].key}-{state['count']}")
-        pending["end_stop"] = True
-        footnote = nodes.footnote("", nodes.paragraph("", "", pending),
-                                  auto=1, classes=["citation-note"])
-        footnote["names"].append(name)
-        footnote.source, footnote.line = self.get_source_info()
-        document.note_autofootnote(footnote)
-        document.note_explicit_target(footnote, footnote)
-        state["pending"].append(footnote)
+        if name is None:
+            state["count"] += 1
+            name = nodes.make_id(f"cite-{found[0][0].key}-{state['count']}")
+            pending["end_stop"] = True
+            footnote = nodes.footnote("", nodes.paragraph("", "", pending),
+                                      auto=1, classes=["citation-note"])
+            footnote["names"].append(name)
+            footnote.source, footnote.line = self.get_source_info()
+            document.note_autofootnote(footnote)
+            document.note_explicit_target(footnote, footnote)
+            state["pending"].append(footnote)
+            state["in_paragraph"][signature] = name
         ref = nodes.footnote_reference(self.rawtext, auto=1, refname=name)
         ref.source, ref.line = self.get_source_info()
         document.note_autofootnote_ref(ref)
