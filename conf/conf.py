@@ -6,6 +6,7 @@ language, …) comes from the front matter of ``BOOK/index.md`` (see ``ext/bookm
 nothing here is specific to one book.
 """
 
+import hashlib
 import sys
 from pathlib import Path
 
@@ -15,6 +16,12 @@ sys.path.insert(0, str(CONF / "ext"))
 # Every module in conf/ext is a local extension: no list to keep in step with the folder.
 _local = sorted(p.stem for p in (CONF / "ext").glob("*.py") if not p.name.startswith("_"))
 extensions = ["myst_parser", "sphinxcontrib.bibtex", *_local]
+
+# A digest of this configuration and its extensions: Sphinx re-reads every document when
+# it changes, so a build never mixes doctrees made by older code with newer code.
+book_toolchain = hashlib.sha256(b"".join(
+    p.read_bytes() for p in sorted([Path(__file__), *(CONF / "ext").glob("*.py")])
+)).hexdigest()[:16]
 
 # -- Sources ---------------------------------------------------------------------------
 root_doc = "index"

@@ -217,5 +217,6 @@ class RootTitlePage(SphinxTransform):
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_transform(RootTitlePage)
     app.add_config_value("book", None, "env", types=frozenset({BookMeta, type(None)}))
+    app.add_config_value("book_toolchain", "", "env", types=frozenset({str}))
     app.connect("config-inited", on_config_inited, priority=100)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
