@@ -20,8 +20,8 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-# About 400 words of text (notes included) fill an A5 page of the print edition.
-WORDS_PER_PAGE = 400
+# About 265 words (with notes, figures and headings) of text (notes included) fill an A5 page of the print edition.
+WORDS_PER_PAGE = 240
 PAGES_PER_CHAPTER = 12
 
 NOUNS = """river marsh village archive letter witness court prison family winter harvest
@@ -237,11 +237,11 @@ def generate_book(out: Path, pages: int, seed: int = 7, title: str | None = None
             if rng.random() < 0.15:
                 word = rng.choice(INDEX_TOPICS)
                 sentences[-1] += f" The {{index}}`{word}` were part of it."
-            if rng.random() < 0.06 and number > 1:  # a reference to an earlier chapter
+            if rng.random() < 0.015 and number > 1:  # a reference to an earlier chapter
                 other = names[rng.randrange(number - 1)]
                 target = rng.choice(sections[other]) if sections[other] else other
                 sentences.append(f"See {{ref}}`{target}` in {{numref}}`Chapter %s <{other}>`.")
-            elif rng.random() < 0.05 and sections[name]:
+            elif rng.random() < 0.015 and sections[name]:
                 sentences.append(f"Compare {{ref}}`{rng.choice(sections[name])}`.")
             paragraph = " ".join(sentences)
             rng_words += prose.words(paragraph)

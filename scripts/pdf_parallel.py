@@ -8,26 +8,32 @@ the chunk PDFs into one:
 1. ``plan_chunks`` cuts ``book.html`` at the part boundaries the manifest records
    (character offsets): the front pages alone, then runs of parts up to a size bound, the
    index alone. Each chunk is a complete document with the book's ``<head>``.
-2. **Count pass**: every chunk is laid out (no PDF written) to learn its page count and the
-   page of every id in it. Links to ids in other chunks get a placeholder number.
-3. **Final pass**: each chunk is rendered with its start page (``@page :first {
-   counter-reset: page N }``) and, for every link to another chunk, that target's page
-   number in ``data-page`` (print.css prints it where ``target-counter`` would). Such links
-   become ``book-xref:`` URIs so WeasyPrint keeps them; the merge turns them back into
-   named destinations. If a page count changed, the pass repeats for the chunks after it.
-   Each chunk but the last ends with an empty ``print-chunk-end`` block that breaks to a
-   recto: WeasyPrint then adds the same blank verso the one-shot render would, and the page
-   that block starts on is dropped at the merge.
+2. **Content pass**: every chunk is rendered without running heads or folios (margin
+   boxes off), so its pages do not depend on the page it starts on. Every link that
+   prints a page number (contents, index, "(p. 42)") gets that number in ``data-page``
+   (print.css prints it where ``target-counter`` would); a link to another chunk becomes
+   a ``book-xref:`` URI that the merge turns back into a named destination. Numbers not
+   yet known get a placeholder, so a chunk with such links is rendered a second time once
+   every chunk's page count and ids' pages are known (the contents, the index, chapters
+   with page references); the others are final after one render. If a page count
+   changed, the pass repeats. Each chunk but the last ends with an empty
+   ``print-chunk-end`` block that breaks to a recto: WeasyPrint adds the same blank verso
+   the one-shot render would, and the page that block starts on is not kept.
+3. **Margin pass**: for each chunk, a document of empty pages with the same parts, page
+   names and blank pages, starting at the chunk's page number (``@page :first {
+   counter-reset: page N }``), renders the running heads and folios by the same
+   print.css rules (cheap: no text to lay out). The merge draws each such page over its
+   content page as a form XObject marked as an artifact.
 4. **Merge** (pypdf): pages in order; one structure tree (each chunk's ``Document`` element
    children concatenated, ``StructParents`` keys renumbered), one outline, one name tree of
    destinations, the first chunk's catalog entries (language, XMP metadata with the
    PDF/UA identification, viewer preferences, mark info), document information and the
    one-shot render's file identifier.
 
-Chunk PDFs are cached in ``BUILD/.cache/pdf-chunks`` under a hash of the chunk's HTML, its
-start page, the page numbers it was given, the CSS and the variant: a rebuild after one
-chapter changed re-renders that chunk and the chunks whose start page or cross-reference
-numbers moved, nothing else.
+Chunk PDFs are cached in ``BUILD/.cache/pdf-chunks`` under a hash of the chunk's HTML, the
+page numbers it was given, the CSS and the variant (margin pages: of their markup and start
+page): a rebuild after one chapter changed re-renders that chunk, the chunks whose printed
+page numbers moved, and the margin pages after it, nothing else.
 """
 
 from __future__ import annotations
@@ -45,9 +51,9 @@ from typing import Any
 XREF_SCHEME = "book-xref:"
 CHUNK_END = '<div class="print-chunk-end"></div>\n'
 CACHE_VERSION = "1"
-# A chunk holds whole parts up to about this many characters of print HTML (≈ 40 A5
+# A chunk holds whole parts up to about this many characters of print HTML (≈ 25 A5
 # pages): a worker's memory is bounded by it, and enough chunks keep both cores busy.
-MAX_CHUNK_CHARS = 160_000
+MAX_CHUNK_CHARS = 90_000
 MAX_PASSES = 5
 
 
@@ -64,27 +70,30 @@ class Chunk:
 
 @dataclass(frozen=True)
 class ChunkJob:
-    """What a worker needs to render one chunk (picklable)."""
+    """What a worker needs to render one chunk or one chunk's margin pages (picklable)."""
 
     html: str
-    start_counter: int  # the page counter (folio value) of the chunk's first page
-    numbers: dict[str, int]  # id in another chunk → its page counter value
-    placeholder: int  # the number given to ids in other chunks not in ``numbers``
-    write_to: str  # "" for the count pass (layout only)
+    write_to: str
+    numbers: dict[str, int]  # id → the page number links to it print
+    placeholder: int  # the number printed for ids not in ``numbers`` (not known yet)
     roots: list[str]
     stage: str
     variant: str
     identifier: bytes
-    sentinel: bool
+    sentinel: bool  # the last page is the chunk-end page: not kept
+    final: bool = True  # False: write the PDF only if it prints no page number
+    margins_from: int = 0  # > 0: a margin-pages document whose first folio is this
 
 
 @dataclass
 class ChunkResult:
-    """What a worker found: pages (the sentinel's page excluded), ids, foreign references."""
+    """What a worker found: pages (the sentinel's page excluded), ids, numbered links."""
 
     pages: int
     anchors: dict[str, int]  # id → 0-based page in the chunk, first occurrence
-    foreign: list[str]  # ids this chunk links to that live in other chunks
+    numbered: list[str]  # ids whose page number this chunk prints
+    blank: list[bool]  # per page: a blank page made by a break to a recto
+    written: bool = True  # False: laid out only, to count pages (its numbers were not known)
     warnings: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -99,7 +108,8 @@ class ParallelRender:
     warnings: list[str]
     refused: list[str]
     chunks: int
-    rendered: int  # chunk renders done (count + final passes, cache misses only)
+    rendered: int  # chunk renders done (cache misses only), margin pages not counted
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per pass
 
 
 def plan_chunks(html: str, manifest: Any, max_chars: int = MAX_CHUNK_CHARS) -> list[Chunk]:
@@ -154,8 +164,16 @@ def _roman(n: int) -> str:
     return out
 
 
+MARGIN_BOXES = ("top-left-corner", "top-left", "top-center", "top-right", "top-right-corner",
+                "right-top", "right-middle", "right-bottom", "bottom-right-corner",
+                "bottom-right", "bottom-center", "bottom-left", "bottom-left-corner",
+                "left-bottom", "left-middle", "left-top")
+NO_MARGINS = "@page { " + " ".join(f"@{box} {{ content: none !important }}"
+                                   for box in MARGIN_BOXES) + " }"
+
+
 def render_chunk(job: ChunkJob) -> ChunkResult:
-    """Lay out (and with ``write_to``, write) one chunk; runs in a worker process."""
+    """Render one chunk (or its margin pages) to ``job.write_to``; runs in a worker."""
     import gc
     import logging
 
@@ -178,8 +196,12 @@ def render_chunk(job: ChunkJob) -> ChunkResult:
     try:
         fetcher = BookURLFetcher([Path(r) for r in job.roots], Path(job.stage))
         document_html = HTML(string=job.html, base_url=STAGE_URL, url_fetcher=fetcher.fetcher)
-        foreign = _link_foreign_targets(document_html.etree_element, job)
-        css = CSS(string=f"@page :first {{ counter-reset: page {job.start_counter} }}")
+        if job.margins_from:
+            numbered: list[str] = []
+            css = CSS(string=f"@page :first {{ counter-reset: page {job.margins_from} }}")
+        else:
+            numbered = _number_links(document_html.etree_element, job)
+            css = CSS(string=NO_MARGINS)
         document = document_html.render(stylesheets=[css])
         pages = list(document.pages)
         if job.sentinel and len(pages) > 1:
@@ -188,11 +210,16 @@ def render_chunk(job: ChunkJob) -> ChunkResult:
         for number, page in enumerate(pages):
             for anchor in page.anchors:
                 anchors.setdefault(anchor, number)
-        if job.write_to:
+        blank = [bool(page._page_box.page_type.blank) for page in pages]
+        # a chunk printing page numbers it was not given is laid out to count its pages;
+        # writing it would be wasted, it is rendered again with the numbers
+        written = job.final or not numbered
+        if written:
             document.copy(pages).write_pdf(job.write_to, pdf_variant=job.variant,
-                                           pdf_tags=True, pdf_identifier=job.identifier,
+                                           pdf_tags=not job.margins_from,
+                                           pdf_identifier=job.identifier,
                                            custom_metadata=False)
-        result = ChunkResult(len(pages), anchors, foreign, warnings,
+        result = ChunkResult(len(pages), anchors, numbered, blank, written, warnings,
                              list(dict.fromkeys(fetcher.refused)))
     finally:
         logger.removeHandler(handler)
@@ -202,22 +229,52 @@ def render_chunk(job: ChunkJob) -> ChunkResult:
     return result
 
 
-def _link_foreign_targets(root: Any, job: ChunkJob) -> list[str]:
-    """Links to ids outside this chunk: the target's page number in ``data-page`` (print.css
-    prints it), and a ``book-xref:`` URI the merge turns back into an internal link."""
+def _number_links(root: Any, job: ChunkJob) -> list[str]:
+    """Links that print a page number get it in ``data-page`` (and ``data-page-roman``);
+    links to ids outside this chunk become ``book-xref:`` URIs (internal again after the
+    merge). Returns the ids whose numbers this chunk prints."""
     ids = {element.get("id") for element in root.iter() if element.get("id")}
-    foreign: list[str] = []
+    contents = {id(a) for nav in root.iter("nav") for a in nav.iter("a")}
+    numbered: set[str] = set()
     for link in root.iter("a"):
         href = link.get("href") or ""
-        if not href.startswith("#") or href[1:] in ids:
+        if not href.startswith("#"):
             continue
         target = href[1:]
-        foreign.append(target)
-        number = job.numbers.get(target, job.placeholder)
-        link.set("data-page", str(number))
-        link.set("data-page-roman", _roman(number))
-        link.set("href", XREF_SCHEME + target)
-    return sorted(set(foreign))
+        classes = set((link.get("class") or "").split())
+        if classes & {"page-ref", "index-page"} or id(link) in contents:
+            numbered.add(target)
+            number = job.numbers.get(target, job.placeholder)
+            link.set("data-page", str(number))
+            link.set("data-page-roman", _roman(number))
+        if target not in ids:
+            link.set("href", XREF_SCHEME + target)
+    return sorted(numbered)
+
+
+def margin_document(chunk: Chunk, html: str, manifest: Any, result: ChunkResult) -> str:
+    """Empty pages with the chunk's parts, page names and blank pages, for its heads and
+    folios: each part's own start tag (from the print HTML) around one block per page."""
+    head = html[:manifest.front[0]]
+    tail = html[manifest.parts[-1]["span"][1]:]
+    spans = {p["docname"]: p["span"] for p in manifest.parts}
+    starts = [result.anchors.get(doc_anchor(name), 0) for name in chunk.names]
+    body = []
+    for index, name in enumerate(chunk.names):
+        start, end = spans[name]
+        first = starts[index]
+        last = starts[index + 1] if index + 1 < len(starts) else result.pages
+        filled = sum(1 for b in result.blank[first:last] if not b)
+        open_tag = html[start:html.index(">", start) + 1]
+        body.append(open_tag + MARGIN_PAGE * max(filled, 1) + "</section>\n")
+    return head + "".join(body) + ("" if chunk.last else CHUNK_END) + tail
+
+
+MARGIN_PAGE = '<div class="print-margin-page"></div>'
+
+
+def doc_anchor(docname: str) -> str:
+    return "document-" + docname.replace("/", "-")
 
 
 # -- the driver ---------------------------------------------------------------------------
@@ -237,91 +294,103 @@ def render_parallel(html: str, manifest: Any, css_text: str, target: Path, cache
     chunks = plan_chunks(html, manifest)
     cache.mkdir(parents=True, exist_ok=True)
     jobs = min(jobs or worker_count(), len(chunks))
-    estimate = max(10, len(html) // 4000)  # pages, for the count pass's placeholder
-    placeholder = estimate // 2
+    # the number printed before the real one is known: as wide as a typical page number
+    placeholder = max(10, len(html) // 8000)
     salt = hashlib.sha256((CACHE_VERSION + css_text + variant).encode()
                           + identifier).hexdigest()
     common = {"roots": [str(r) for r in roots], "stage": str(stage), "variant": variant,
               "identifier": identifier}
     used: set[str] = set()
     rendered = 0
+
+    def job_for(chunk: Chunk, text: str, numbers: dict[str, int], margins_from: int = 0,
+                final: bool = True) -> tuple[ChunkJob, str]:
+        key = hashlib.sha256(json.dumps(
+            [salt, text, sorted(numbers.items()), placeholder, margins_from, final],
+            ensure_ascii=False).encode()).hexdigest()[:32]
+        used.add(key)
+        return ChunkJob(text, str(cache / f"{key}.pdf"), numbers, placeholder,
+                        sentinel=not chunk.last, final=final, margins_from=margins_from,
+                        **common), key
+
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
 
-        def run(kinds: list[tuple[Chunk, ChunkJob, str]]) -> list[ChunkResult]:
+        def run(batch: list[tuple[ChunkJob, str]], count: bool = True) -> list[ChunkResult]:
             nonlocal rendered
             out: dict[int, ChunkResult] = {}
             futures = {}
-            for chunk, job, key in kinds:
-                used.add(key)
+            for index, (job, key) in enumerate(batch):
                 meta = cache / f"{key}.json"
-                if meta.is_file() and (not job.write_to or Path(job.write_to).is_file()):
-                    out[chunk.index] = ChunkResult(**json.loads(meta.read_text("utf-8")))
-                    continue
-                futures[chunk.index] = (pool.submit(render_chunk, job), meta)
+                if meta.is_file():
+                    known = ChunkResult(**json.loads(meta.read_text("utf-8")))
+                    if not known.written or Path(job.write_to).is_file():
+                        out[index] = known
+                        continue
+                futures[index] = (pool.submit(render_chunk, job), meta)
             for index, (future, meta) in futures.items():
                 result = future.result()
-                rendered += 1
+                rendered += count
                 meta.write_text(json.dumps(asdict(result)), encoding="utf-8")
                 out[index] = result
-            return [out[c.index] for c, _, _ in kinds]
+            return [out[i] for i in range(len(batch))]
 
-        def job_for(chunk: Chunk, start: int, numbers: dict[str, int], final: bool
-                    ) -> tuple[Chunk, ChunkJob, str]:
-            key = hashlib.sha256(json.dumps(
-                [salt, chunk.html, start, sorted(numbers.items()), final, placeholder],
-                ensure_ascii=False).encode()).hexdigest()[:32]
-            path = str(cache / f"{key}.pdf") if final else ""
-            return chunk, ChunkJob(chunk.html, start, numbers, placeholder, path,
-                                   sentinel=not chunk.last, **common), key
-
-        # count pass: layout only, placeholder numbers, start pages unknown (1)
-        counted = run([job_for(c, 1, {}, False) for c in chunks])
-        pages = [r.pages for r in counted]
-        foreign = [r.foreign for r in counted]
-        anchors_in = [r.anchors for r in counted]
-        final: list[ChunkResult] = []
+        # content pass: numbers not known yet are placeholders
+        clock = time.perf_counter()
+        phases: dict[str, float] = {}
+        batch = [job_for(c, c.html, {}, final=False) for c in chunks]
+        results = run(batch)
+        phases["content"] = time.perf_counter() - clock
         for _ in range(MAX_PASSES):
-            starts, counters, where = _positions(chunks, pages, anchors_in)
-            batch = [job_for(c, counters[c.index],
-                             {t: where[t] for t in foreign[c.index] if t in where}, True)
-                     for c in chunks]
-            final = run(batch)
-            new_pages = [r.pages for r in final]
-            anchors_in = [r.anchors for r in final]
-            foreign = [r.foreign for r in final]
-            if new_pages == pages and _positions(chunks, new_pages, anchors_in)[2] == where:
+            starts, counters, where = _positions(chunks, results)
+            wanted = [{t: where[t] for t in r.numbered if t in where} for r in results]
+            again = [not r.written or job.numbers != numbers
+                     for (job, _), r, numbers in zip(batch, results, wanted, strict=True)]
+            if not any(again):
                 break
-            pages = new_pages
-        paths = [Path(job.write_to) for _, job, _ in batch]
-        starts, _, _ = _positions(chunks, pages, anchors_in)
-    merge_chunks(paths, target, identifier)
+            batch = [job_for(c, c.html, numbers) if redo else old
+                     for c, redo, numbers, old in zip(chunks, again, wanted, batch, strict=True)]
+            results = run(batch)
+        phases["numbers"] = time.perf_counter() - clock - phases["content"]
+        starts, counters, where = _positions(chunks, results)
+        margins = [job_for(c, margin_document(c, html, manifest, r), {}, counters[c.index])
+                   if c.index else None for c, r in zip(chunks, results, strict=True)]
+        margin_results = run([m for m in margins if m], count=False)
+        phases["margins"] = time.perf_counter() - clock - phases["content"] - phases["numbers"]
+    clock = time.perf_counter()
+    for chunk, result, margin in zip(chunks[1:], results[1:], margin_results, strict=True):
+        if margin.pages != result.pages:
+            raise RuntimeError(f"chunk {chunk.names}: {result.pages} pages of text but "
+                               f"{margin.pages} of running heads")
+    merge_chunks([Path(job.write_to) for job, _ in batch],
+                 [Path(m[0].write_to) if m else None for m in margins], target, identifier)
+    phases["merge"] = time.perf_counter() - clock
     _prune(cache, used)
     anchors: dict[str, int] = {}
-    for start, result in zip(starts, final, strict=True):
+    for start, result in zip(starts, results, strict=True):
         for name, page in result.anchors.items():
             anchors.setdefault(name, start + page)
-    return ParallelRender(sum(pages), anchors,
-                          [w for r in final for w in r.warnings
-                           if not w.startswith("No anchor #")],
-                          [u for r in final for u in r.refused], len(chunks), rendered)
+    return ParallelRender(sum(r.pages for r in results), anchors,
+                          [w for r in results for w in r.warnings],
+                          [u for r in results for u in r.refused], len(chunks), rendered,
+                          phases)
 
 
-def _positions(chunks: list[Chunk], pages: list[int], anchors: list[dict[str, int]]
+def _positions(chunks: list[Chunk], results: list[ChunkResult]
                ) -> tuple[list[int], list[int], dict[str, int]]:
     """Each chunk's first physical page (0-based) and page counter, and every id's counter."""
     starts, counters = [], []
     physical, counter = 0, 1
-    for chunk, count in zip(chunks, pages, strict=True):
+    for chunk, result in zip(chunks, results, strict=True):
         if chunk.first_body:
             counter = 1
         starts.append(physical)
         counters.append(counter)
-        physical += count
-        counter += count
+        physical += result.pages
+        counter += result.pages
     where: dict[str, int] = {}
-    for index, found in enumerate(anchors):
-        for name, page in found.items():
+    for index, result in enumerate(results):
+        for name, page in result.anchors.items():
             where.setdefault(name, counters[index] + page)
     return starts, counters, where
 
@@ -336,8 +405,10 @@ def _prune(cache: Path, used: set[str]) -> None:
 # -- the merge ----------------------------------------------------------------------------
 
 
-def merge_chunks(paths: list[Path], target: Path, identifier: bytes) -> None:
-    """Join chunk PDFs into one tagged PDF with one outline, name tree and metadata."""
+def merge_chunks(paths: list[Path], margins: list[Path | None], target: Path,
+                 identifier: bytes) -> None:
+    """Join chunk PDFs into one tagged PDF with one outline, name tree and metadata, each
+    page under its margin page (running head, folio) drawn as an artifact."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import (
         ArrayObject,
@@ -350,6 +421,7 @@ def merge_chunks(paths: list[Path], target: Path, identifier: bytes) -> None:
 
     writer = PdfWriter()
     readers = [PdfReader(path) for path in paths]
+    margin_readers = [PdfReader(path) if path else None for path in margins]
     first = readers[0]
     writer.pdf_header = first.pdf_header
     total = sum(len(r.pages) for r in readers)
@@ -367,6 +439,9 @@ def merge_chunks(paths: list[Path], target: Path, identifier: bytes) -> None:
         for local, page in enumerate(reader.pages):
             new = writer.add_page(page)
             new[NameObject("/StructParents")] = NumberObject(page_index)
+            margin = margin_readers[number]
+            if margin is not None:
+                _draw_over(writer, new, margin.pages[local], f"/BookMargin{page_index}")
             key_map[local] = page_index
             page_map[(number, page.indirect_reference.idnum)] = new.indirect_reference
             for annot_ref in new.get("/Annots", []):
@@ -447,6 +522,36 @@ def merge_chunks(paths: list[Path], target: Path, identifier: bytes) -> None:
     writer._ID = ArrayObject([ByteStringObject(identifier), ByteStringObject(identifier)])
     with open(target, "wb") as out:
         writer.write(out)
+
+
+def _draw_over(writer: Any, page: Any, margin: Any, name: str) -> None:
+    """Draw ``margin`` (a page of another PDF) over ``page`` as a form XObject, marked as
+    an artifact: running heads and folios are not part of the text's structure."""
+    from pypdf.generic import (
+        ArrayObject,
+        DecodedStreamObject,
+        DictionaryObject,
+        NameObject,
+    )
+
+    contents = margin["/Contents"]
+    form = contents.get_object().clone(writer)  # encoded bytes and filter kept as they are
+    form[NameObject("/Type")] = NameObject("/XObject")
+    form[NameObject("/Subtype")] = NameObject("/Form")
+    form[NameObject("/BBox")] = ArrayObject(margin["/MediaBox"])
+    form[NameObject("/Resources")] = margin.raw_get("/Resources").clone(writer)
+    form_ref = form.indirect_reference or writer._add_object(form)
+    resources = page["/Resources"].get_object()
+    if "/XObject" not in resources:
+        resources[NameObject("/XObject")] = DictionaryObject()
+    resources["/XObject"].get_object()[NameObject(name)] = form_ref
+    before, after = DecodedStreamObject(), DecodedStreamObject()
+    before.set_data(b"q\n")
+    after.set_data(b"Q\n/Artifact BMC q " + name.encode() + b" Do Q EMC\n")
+    existing = page.raw_get("/Contents")
+    existing = list(existing) if isinstance(existing, ArrayObject) else [existing]
+    page[NameObject("/Contents")] = ArrayObject(
+        [writer._add_object(before), *existing, writer._add_object(after)])
 
 
 def _set_parents(kids: list[Any], parent: Any) -> None:
