@@ -140,7 +140,7 @@ def test_a_footnote_reads_as_standard_ebooks_marks_it(fixture_epub: Epub) -> Non
         'role="doc-footnote">\n<p><span class="note-number">4.</span> The Survey Office, '
         '“Field Notes from Polesia”, 1999. <a aria-label="Back to the text" '
         'class="note-backlink" epub:type="backlink" href="#noteref-4" role="doc-backlink">'
-        '↩</a></p>\n</aside>'
+        '↩\ufe0e</a></p>\n</aside>'
     ) in text
 
 

@@ -65,8 +65,8 @@ def test_footnotes_become_numbered_asides_at_the_end_of_the_chapter() -> None:
     assert isinstance(first[0], ee.note_number) and first[0].astext() == "1."
     backlinks = list(notes[0].findall(ee.note_backlink))
     assert [b["refid"] for b in backlinks] == ["noteref-1", "noteref-1-2"]
-    assert [b.astext() for b in backlinks] == ["↩ 1", "↩ 2"]
-    assert [b.astext() for b in notes[1].findall(ee.note_backlink)] == ["↩"]
+    assert [b.astext() for b in backlinks] == ["↩\ufe0e 1", "↩\ufe0e 2"]
+    assert [b.astext() for b in notes[1].findall(ee.note_backlink)] == ["↩\ufe0e"]
     # italics and links inside the note are untouched
     assert list(notes[0].findall(nodes.emphasis)) and list(notes[0].findall(nodes.reference))
     assert not list(doc.findall(nodes.label))

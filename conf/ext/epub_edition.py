@@ -174,7 +174,8 @@ def footnotes_to_asides(document: nodes.Element, labels: dict[str, str] | None =
             last = nodes.paragraph()
             footnote.append(last)
         for k, ref_id in enumerate(ref_ids, 1):
-            text = "↩" if len(ref_ids) == 1 else f"↩ {k}"
+            # U+FE0E asks for the text glyph: without it iOS draws the arrow as an emoji
+            text = "↩\ufe0e" if len(ref_ids) == 1 else f"↩\ufe0e {k}"
             aria = labels["backlink"] if len(ref_ids) == 1 else labels["backlink_n"].format(n=k)
             last += nodes.Text(" ")
             last += note_backlink("", text, refid=ref_id, label=aria)
