@@ -51,7 +51,7 @@ lint: setup
 	$(VENV)/bin/ruff check scripts conf tests
 
 serve: setup
-	$(VENV)/bin/sphinx-autobuild -b html -c conf $(BOOK) $(BUILD)/html --watch conf
+	$(VENV)/bin/sphinx-autobuild -b html -c conf $(BOOK) $(BUILD)/serve --watch conf
 
 bench: setup
 	$(PY) -m scripts.bench
