@@ -4,17 +4,24 @@
 
 Each edition has its own module (``scripts/html.py``, ``pdf.py``, ``epub.py``) that turns
 the book directory into ``BUILD/<edition>/``. Errors are printed as ``file:line: what``
-and exit with status 1; the previous outputs stay as they were.
+and exit with status 1; the previous outputs stay as they were. Several editions are built
+side by side in worker processes when the machine has more than one core (each has its own
+Sphinx stage and doctree directories); ``BOOK_EDITIONS_PARALLEL=0`` builds them in turn.
 """
 
 from __future__ import annotations
 
 import argparse
 import fcntl
+import io
+import multiprocessing
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager, redirect_stdout
+from dataclasses import dataclass
 from pathlib import Path
 
 from scripts.sphinx_run import BookPaths, BuildError
@@ -41,11 +48,27 @@ def main(argv: list[str] | None = None) -> int:
     editions = _editions()
     try:
         paths = BookPaths.from_args(args.book, args.build)
+        names = list(dict.fromkeys(wanted))
         with build_lock(paths.build):
-            for name in dict.fromkeys(wanted):
-                start = time.perf_counter()
-                output = editions[name](paths)
-                print(f"{name}: {_shown(output)} ({time.perf_counter() - start:.1f} s)")
+            if len(names) > 1 and _side_by_side():
+                failed = None
+                context = multiprocessing.get_context("fork")
+                with ProcessPoolExecutor(max_workers=len(names), mp_context=context) as pool:
+                    for done in [pool.submit(build_edition, name, paths) for name in names]:
+                        result = done.result()
+                        print(result.stdout, end="")
+                        if result.error is not None:
+                            failed = failed or result.error
+                            continue
+                        print(f"{result.name}: {_shown(result.output)} "
+                              f"({result.seconds:.1f} s)")
+                if failed is not None:
+                    raise BuildError(failed)
+            else:
+                for name in names:
+                    start = time.perf_counter()
+                    output = editions[name](paths)
+                    print(f"{name}: {_shown(output)} ({time.perf_counter() - start:.1f} s)")
     except BuildError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -53,6 +76,36 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted: the previous outputs are unchanged", file=sys.stderr)
         return 130
     return 0
+
+
+@dataclass
+class EditionResult:
+    """One edition built in a worker process: its output, or the error to report."""
+
+    name: str
+    output: Path | None
+    stdout: str
+    error: str | None
+    seconds: float
+
+
+def build_edition(name: str, paths: BookPaths) -> EditionResult:
+    """Build one edition, its report captured (runs in a worker process)."""
+    buffer = io.StringIO()
+    start = time.perf_counter()
+    try:
+        with redirect_stdout(buffer):
+            output = _editions()[name](paths)
+    except BuildError as err:
+        return EditionResult(name, None, buffer.getvalue(), str(err),
+                             time.perf_counter() - start)
+    return EditionResult(name, output, buffer.getvalue(), None, time.perf_counter() - start)
+
+
+def _side_by_side() -> bool:
+    if os.environ.get("BOOK_EDITIONS_PARALLEL", "").strip() == "0":
+        return False
+    return len(os.sched_getaffinity(0)) > 1
 
 
 @contextmanager

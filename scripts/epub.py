@@ -189,7 +189,8 @@ def write_package(stage: Path, package: dict[str, Any], out: Path, modified: dt.
                              "`bash scripts/setup-system.sh build` (fonts-ebgaramond)")
         book.add_item(epub.EpubItem(uid=ids.make("font-" + name), file_name=f"fonts/{name}",
                                     media_type=MEDIA_TYPES[Path(name).suffix],
-                                    content=subset_font(source, characters)))
+                                    content=cached_subset(source, characters,
+                                                          stage.parent.parent / ".cache")))
     for href in package["images"]:
         book.add_item(epub.EpubImage(uid=ids.make(href), file_name=href,
                                      media_type=MEDIA_TYPES.get(Path(href).suffix.lower(),
@@ -288,6 +289,29 @@ def _css_fonts(css: str) -> list[str]:
 
 
 # -- Fonts -----------------------------------------------------------------------------------
+
+
+def cached_subset(source: Path, characters: set[str], cache: Path) -> bytes:
+    """``subset_font``, kept in ``cache/epub-fonts`` under a hash of the font and the
+    characters: an edit that adds no new character does not subset the fonts again
+    (the slowest step of an incremental EPUB build)."""
+    import hashlib
+
+    stat = source.stat()
+    key = hashlib.sha256(f"{source}|{stat.st_size}|{stat.st_mtime_ns}|".encode()
+                         + "".join(sorted(characters)).encode()).hexdigest()[:32]
+    folder = cache / "epub-fonts"
+    path = folder / f"{source.stem}-{key}{source.suffix}"
+    if path.is_file():
+        return path.read_bytes()
+    data = subset_font(source, characters)
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob(f"{source.stem}-*{source.suffix}"):
+        old.unlink(missing_ok=True)
+    tmp = path.with_suffix(".part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return data
 
 
 def subset_font(source: Path, characters: set[str]) -> bytes:

@@ -62,7 +62,7 @@ def run_sphinx(paths: BookPaths, builder: str, *, quiet: bool = True) -> Path:
         "-c", str(CONF),
         "-d", str(paths.doctrees(builder)),
         "-W", "--keep-going", "-n",
-        "-j", "auto",
+        "-j", sphinx_jobs(paths.book),
         str(paths.book), str(outdir),
     ]
     if quiet:
@@ -89,6 +89,22 @@ def forget_incremental_state(paths: BookPaths, builder: str) -> None:
     the documents it read despite their warnings as up to date, and not warn again."""
     (paths.doctrees(builder) / "environment.pickle").unlink(missing_ok=True)
     (paths.stage(builder) / ".buildinfo").unlink(missing_ok=True)
+
+
+# Below this many documents, Sphinx's worker processes (fork, pickle, merge) cost more
+# than reading and writing in one process.
+PARALLEL_DOCS = 24
+
+
+def sphinx_jobs(book: Path) -> str:
+    """``-j`` for Sphinx: ``BOOK_SPHINX_JOBS`` if set, else ``auto`` for a book of many
+    documents and 1 for a small one."""
+    jobs = os.environ.get("BOOK_SPHINX_JOBS", "").strip()
+    if jobs:
+        return jobs
+    documents = sum(1 for p in book.rglob("*.md") if not any(
+        part.startswith((".", "_")) for part in p.relative_to(book).parts))
+    return "auto" if documents >= PARALLEL_DOCS else "1"
 
 
 def _crash_summary(messages: str, builder: str) -> str:

@@ -1,0 +1,170 @@
+"""The chapter-parallel PDF against the one-shot render, its chunk cache, the book generator.
+
+The fixture book is built twice with the real command line: ``BOOK_PDF_PARALLEL=1`` (chunks
+of parts in worker processes, joined with pypdf) and ``BOOK_PDF_PARALLEL=0`` (one
+WeasyPrint render). They must agree page for page: the same number of pages, the same text
+on each page (pdftotext, whitespace collapsed), the same outline with the same target
+pages, the same named destinations on the same pages, and the same tagging and metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURE_BOOK, run_build
+from pypdf import PdfReader
+
+EPOCH = {"SOURCE_DATE_EPOCH": "1714521600"}
+
+
+def _build(book: Path, build: Path, parallel: str) -> tuple[Path, str]:
+    result = run_build(book, build, "pdf", env=EPOCH | {"BOOK_PDF_PARALLEL": parallel})
+    assert result.returncode == 0, result.stderr
+    [path] = (build / "pdf").glob("*.pdf")
+    return path, result.stdout
+
+
+def _pages(path: Path) -> list[str]:
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    return [" ".join(page.split()) for page in text.split("\f")[:-1]]
+
+
+def _outline(reader: PdfReader, items: list | None = None) -> list:
+    out = []
+    for item in reader.outline if items is None else items:
+        if isinstance(item, list):
+            out.append(_outline(reader, item))
+        else:
+            out.append((item.title, reader.get_destination_page_number(item)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, str]]:
+    root = tmp_path_factory.mktemp("parallel")
+    return {"parallel": _build(FIXTURE_BOOK, root / "parallel", "1"),
+            "one-shot": _build(FIXTURE_BOOK, root / "one-shot", "0")}
+
+
+def test_the_parallel_render_is_used_and_reported(both: dict) -> None:
+    assert re.search(r"\(chapter-parallel: \d+ chunks", both["parallel"][1])
+    assert "(one-shot)" in both["one-shot"][1]
+
+
+def test_same_pages_and_text_per_page(both: dict) -> None:
+    parallel, single = _pages(both["parallel"][0]), _pages(both["one-shot"][0])
+    assert len(parallel) == len(single)
+    for number, (a, b) in enumerate(zip(parallel, single, strict=True)):
+        assert a == b, f"page {number + 1}:\n{a}\n---\n{b}"
+
+
+def test_same_outline_and_destinations(both: dict) -> None:
+    parallel, single = PdfReader(both["parallel"][0]), PdfReader(both["one-shot"][0])
+    assert _outline(parallel) == _outline(single)
+    assert parallel.named_destinations.keys() == single.named_destinations.keys()
+    for name, dest in single.named_destinations.items():
+        assert (parallel.get_destination_page_number(parallel.named_destinations[name])
+                == single.get_destination_page_number(dest)), name
+
+
+def test_same_tagging_and_metadata(both: dict) -> None:
+    parallel, single = PdfReader(both["parallel"][0]), PdfReader(both["one-shot"][0])
+    assert parallel.metadata == single.metadata
+    assert parallel.trailer["/ID"][0] == single.trailer["/ID"][0]  # the book's file id
+    for reader in (parallel, single):
+        root = reader.trailer["/Root"]
+        assert bool(root["/MarkInfo"]["/Marked"]) and str(root["/Lang"]) == "en-GB"
+        assert b"pdfuaid:part" in root["/Metadata"].get_object().get_data()
+    structure = parallel.trailer["/Root"]["/StructTreeRoot"].get_object()
+    [document] = structure["/K"]
+    kids = document.get_object()["/K"]
+    assert len(kids) == len(single.trailer["/Root"]["/StructTreeRoot"]["/K"][0]
+                            .get_object()["/K"])
+    pages = {page.indirect_reference.idnum: n for n, page in enumerate(parallel.pages)}
+    for kid in kids:  # every element points at a page of this file and at its parent
+        element = kid.get_object()
+        assert element.raw_get("/P").idnum == document.idnum
+        if "/Pg" in element:
+            assert element.raw_get("/Pg").idnum in pages
+    # every page's marked content is in the parent tree under the page's own key
+    nums = structure["/ParentTree"].get_object()["/Nums"]
+    keys = [int(k) for k in nums[::2]]
+    assert keys == sorted(keys)
+    assert [int(p["/StructParents"]) for p in parallel.pages] == list(range(len(pages)))
+
+
+def test_links_across_chunks_are_internal(both: dict) -> None:
+    reader = PdfReader(both["parallel"][0])
+    dests = set(reader.named_destinations)
+    links = [annot.get_object() for page in reader.pages for annot in page.get("/Annots", [])]
+    assert links
+    for link in links:
+        assert "/A" not in link or "book-xref" not in str(link["/A"].get("/URI", ""))
+        if "/Dest" in link:
+            assert str(link["/Dest"]) in dests, link
+
+
+def test_rebuild_uses_the_chunk_cache_and_is_byte_identical(tmp_path: Path) -> None:
+    book = tmp_path / "book"
+    shutil.copytree(FIXTURE_BOOK, book)
+    first, _ = _build(book, tmp_path / "build", "1")
+    data = first.read_bytes()
+    again, stdout = _build(book, tmp_path / "build", "1")
+    assert again.read_bytes() == data
+    assert re.search(r"chunks, 0 renders", stdout), stdout
+    # a chapter edited: its chunk is rendered again, the untouched ones are not
+    with (book / "two.md").open("a", encoding="utf-8") as f:
+        f.write("\nA sentence added at the end of the chapter.\n")
+    _, stdout = _build(book, tmp_path / "build", "1")
+    chunks, renders = map(int, re.search(r"(\d+) chunks, (\d+) renders", stdout).groups())
+    assert 0 < renders < 2 * chunks, stdout
+
+
+def test_chunks_are_whole_parts_with_the_front_pages_and_index_apart(tmp_path: Path) -> None:
+    import sys
+
+    from scripts.pdf_parallel import plan_chunks
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "conf" / "ext"))
+    from print_edition import PrintManifest
+
+    _build(FIXTURE_BOOK, tmp_path, "1")
+    stage = tmp_path / ".stage" / "printhtml"
+    manifest = PrintManifest.load(stage / "book.json")
+    html = (stage / "book.html").read_text(encoding="utf-8")
+    chunks = plan_chunks(html, manifest, max_chars=1)
+    assert chunks[0].names == ("front pages",)
+    assert [c.names for c in chunks[1:]] == [(p["docname"],) for p in manifest.parts]
+    assert [c.first_body for c in chunks] == [False, False, True, False, False, False, False]
+    assert chunks[-1].last and chunks[-1].names == ("genindex",)
+    for chunk in chunks:
+        assert chunk.html.startswith("<!DOCTYPE html>") and chunk.html.endswith("</html>\n")
+        assert chunk.html.count("<section class=\"part") == (0 if chunk.index == 0 else 1)
+        assert ('class="print-chunk-end"' in chunk.html) != chunk.last
+    whole = plan_chunks(html, manifest)
+    assert [c.names for c in whole][-1] == ("genindex",)
+    assert sum(len(c.names) for c in whole[1:]) == len(manifest.parts)
+    json.dumps([c.names for c in whole])
+
+
+def test_the_generator_is_deterministic(tmp_path: Path) -> None:
+    from scripts.genbook import generate_book
+
+    one = generate_book(tmp_path / "one", 30, seed=3)
+    two = generate_book(tmp_path / "two", 30, seed=3)
+    files = sorted(p.relative_to(one.path) for p in one.path.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(two.path) for p in two.path.rglob("*") if p.is_file())
+    for name in files:
+        assert (one.path / name).read_bytes() == (two.path / name).read_bytes(), name
+    assert one.notes and one.figures and one.chapters >= 2
+    text = " ".join(p.read_text(encoding="utf-8") for p in one.path.glob("ch*.md"))
+    assert "{footcite}" in text and "{index}" in text and "{term}" in text
+    assert "```{index} single:" in text and re.search(r"[а-яёіў]", text)
+    sentences = re.findall(r"[A-Z][^.!?]{20,}[.!?]", text)
+    assert len(set(sentences)) > 0.95 * len(sentences)  # no lorem-ipsum repetition
