@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-from scripts.sphinx_run import CONF, BookPaths, BuildError, publish_file, run_sphinx
+from scripts.sphinx_run import CONF, BookPaths, BuildError, publish_file, run_sphinx_apart
 
 BUILDER = "printhtml"
 DEFAULT_VARIANT = "pdf/ua-1"
@@ -180,7 +180,7 @@ def render_pdf(paths: BookPaths, *, strict: bool = False,
     from weasyprint import HTML
 
     variant = variant or pdf_variant()
-    stage = run_sphinx(paths, BUILDER)
+    stage = run_sphinx_apart(paths, BUILDER)
     manifest = PrintManifest.load(stage / MANIFEST_NAME)
     html = (stage / manifest.html).read_text(encoding="utf-8")
     target = paths.build / "pdf" / f"{manifest.slug}.pdf"

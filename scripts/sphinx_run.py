@@ -91,6 +91,17 @@ def forget_incremental_state(paths: BookPaths, builder: str) -> None:
     (paths.stage(builder) / ".buildinfo").unlink(missing_ok=True)
 
 
+def run_sphinx_apart(paths: BookPaths, builder: str) -> Path:
+    """``run_sphinx`` in a forked process: its memory (the environment, every doctree) is
+    given back when it ends, before the caller renders the output (the print edition)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(run_sphinx, paths, builder).result()
+
+
 # Below this many documents, Sphinx's worker processes (fork, pickle, merge) cost more
 # than reading and writing in one process.
 PARALLEL_DOCS = 24
