@@ -24,7 +24,7 @@ the chunk PDFs into one:
    counter-reset: page N }``), renders the running heads and folios by the same
    print.css rules (cheap: no text to lay out). The merge draws each such page over its
    content page as a form XObject marked as an artifact.
-4. **Merge** (pypdf): pages in order; one structure tree (each chunk's ``Document`` element
+4. **Merge** (pikepdf): pages in order; one structure tree (each chunk's ``Document`` element
    children concatenated, ``StructParents`` keys renumbered), one outline, one name tree of
    destinations, the first chunk's catalog entries (language, XMP metadata with the
    PDF/UA identification, viewer preferences, mark info), document information and the
@@ -43,6 +43,7 @@ import json
 import multiprocessing
 import os
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -408,224 +409,174 @@ def _prune(cache: Path, used: set[str]) -> None:
 def merge_chunks(paths: list[Path], margins: list[Path | None], target: Path,
                  identifier: bytes) -> None:
     """Join chunk PDFs into one tagged PDF with one outline, name tree and metadata, each
-    page under its margin page (running head, folio) drawn as an artifact."""
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import (
-        ArrayObject,
-        ByteStringObject,
-        DictionaryObject,
-        NameObject,
-        NumberObject,
-        TextStringObject,
-    )
+    page under its margin page (running head, folio) drawn as an artifact (pikepdf/qpdf:
+    objects are copied once per source, so every reference to a page lands on its copy)."""
+    import pikepdf
+    from pikepdf import Array, Dictionary, Name, String
 
-    writer = PdfWriter()
-    readers = [PdfReader(path) for path in paths]
-    margin_readers = [PdfReader(path) if path else None for path in margins]
-    first = readers[0]
-    writer.pdf_header = first.pdf_header
-    total = sum(len(r.pages) for r in readers)
-
-    page_map: dict[tuple[int, int], Any] = {}  # (chunk, source page idnum) → new page ref
-    kids: list[Any] = []  # the Document element's children, all chunks
-    nums: list[tuple[int, Any]] = []  # parent tree
+    out = pikepdf.new()
+    sources = [pikepdf.open(path) for path in paths]
+    margin_pdfs = [pikepdf.open(path) if path else None for path in margins]
+    total = sum(len(source.pages) for source in sources)
+    kids: list[Any] = []
+    nums: list[tuple[int, Any]] = []
     names: dict[str, Any] = {}
-    outline: list[tuple[str, Any, Any, Any, list]] = []
-    page_index = 0
+    outline: list = []
     annotation_key = total
-    for number, reader in enumerate(readers):
-        root = reader.trailer["/Root"]
+    for number, source in enumerate(sources):
+        first_page = len(out.pages)
+        with warnings.catch_warnings():  # named destinations are merged below
+            warnings.simplefilter("ignore")
+            out.pages.extend(source.pages)
         key_map: dict[int, int] = {}
-        for local, page in enumerate(reader.pages):
-            new = writer.add_page(page)
-            new[NameObject("/StructParents")] = NumberObject(page_index)
-            margin = margin_readers[number]
-            if margin is not None:
-                _draw_over(writer, new, margin.pages[local], f"/BookMargin{page_index}")
-            key_map[local] = page_index
-            page_map[(number, page.indirect_reference.idnum)] = new.indirect_reference
-            for annot_ref in new.get("/Annots", []):
-                annot = annot_ref.get_object()
+        for local in range(len(source.pages)):
+            page = out.pages[first_page + local]
+            index = first_page + local
+            key_map[local] = index
+            page.obj.StructParents = index
+            for annot in page.obj.get("/Annots", []):
                 action = annot.get("/A")
-                uri = str(action.get_object().get("/URI", "")) if action is not None else ""
+                uri = str(action.get("/URI", "")) if action is not None else ""
                 if uri.startswith(XREF_SCHEME):
                     del annot["/A"]
-                    annot[NameObject("/Dest")] = TextStringObject(uri[len(XREF_SCHEME):])
-                    annot[NameObject("/Contents")] = TextStringObject(uri[len(XREF_SCHEME):])
+                    annot.Dest = String(uri[len(XREF_SCHEME):])
+                    annot.Contents = String(uri[len(XREF_SCHEME):])
                 if "/StructParent" in annot:
-                    old = int(annot["/StructParent"])
-                    key_map[old] = annotation_key
-                    annot[NameObject("/StructParent")] = NumberObject(annotation_key)
+                    key_map[int(annot.StructParent)] = annotation_key
+                    annot.StructParent = annotation_key
                     annotation_key += 1
-            page_index += 1
-        tree = root.get("/StructTreeRoot")
-        if tree is not None:
-            tree = tree.get_object()
-            document = tree["/K"][0].get_object()
-            for kid in document.get("/K", []):
-                kids.append(kid.clone(writer, ignore_fields=("/P",)))
-            flat = tree["/ParentTree"].get_object()["/Nums"]
+            margin = margin_pdfs[number]
+            if margin is not None:
+                _draw_over(out, page, margin.pages[local], Name(f"/BookMargin{index}"))
+        root = source.Root
+        if "/StructTreeRoot" in root:
+            tree = root.StructTreeRoot
+            document = tree.K[0]
+            kids.extend(out.copy_foreign(kid) for kid in document.get("/K", []))
+            flat = tree.ParentTree.Nums
             for i in range(0, len(flat), 2):
                 old = int(flat[i])
                 if old in key_map:
-                    nums.append((key_map[old], flat[i + 1].clone(writer, ignore_fields=("/P",))))
-        dests = root.get("/Names", {}).get("/Dests") if "/Names" in root else None
-        if dests is not None:
-            flat = dests.get_object()["/Names"]
+                    value = flat[i + 1]
+                    nums.append((key_map[old], out.copy_foreign(value) if value.is_indirect
+                                 else Array([out.copy_foreign(x) for x in value])))
+        if "/Names" in root and "/Dests" in root.Names:
+            flat = root.Names.Dests.Names
             for i in range(0, len(flat), 2):
                 name = str(flat[i])
-                if name in names:
-                    continue
-                dest = flat[i + 1].get_object()
-                names[name] = ArrayObject([
-                    page_map[(number, dest[0].idnum)], *dest[1:]])
-        if "/Outlines" in root:
-            outline.extend(_read_outline(root["/Outlines"].get_object().get("/First"),
-                                         number, page_map))
+                if name not in names:
+                    dest = flat[i + 1]
+                    names[name] = Array([out.copy_foreign(dest[0]), *list(dest)[1:]])
+        if "/Outlines" in root and "/First" in root.Outlines:
+            outline.extend(_read_outline(out, root.Outlines.First))
 
-    # one structure tree
-    struct_root = DictionaryObject({NameObject("/Type"): NameObject("/StructTreeRoot")})
-    struct_ref = writer._add_object(struct_root)
-    document = DictionaryObject({
-        NameObject("/Type"): NameObject("/StructElem"),
-        NameObject("/S"): NameObject("/Document"),
-        NameObject("/K"): ArrayObject(kids),
-        NameObject("/P"): struct_ref,
-    })
-    document_ref = writer._add_object(document)
-    _set_parents(kids, document_ref)
+    document = out.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document,
+                                            K=Array(kids)))
+    struct_root = out.make_indirect(Dictionary(Type=Name.StructTreeRoot))
+    document.P = struct_root
+    _set_parents(kids, document)
     nums.sort(key=lambda item: item[0])
-    parent_tree = DictionaryObject({NameObject("/Nums"): ArrayObject(
-        [x for key, value in nums for x in (NumberObject(key), value)])})
-    struct_root[NameObject("/ParentTree")] = writer._add_object(parent_tree)
-    struct_root[NameObject("/K")] = ArrayObject([document_ref])
+    struct_root.ParentTree = out.make_indirect(Dictionary(
+        Nums=Array([x for key, value in nums for x in (key, value)])))
+    struct_root.ParentTreeNextKey = annotation_key
+    struct_root.K = Array([document])
 
-    catalog = writer.root_object
-    source = first.trailer["/Root"]
+    first = sources[0]
     for key in ("/Lang", "/ViewerPreferences", "/MarkInfo", "/Metadata", "/OutputIntents",
                 "/PageMode"):
-        if key in source:
-            catalog[NameObject(key)] = source.raw_get(key).clone(writer)
-    catalog[NameObject("/StructTreeRoot")] = struct_ref
+        if key in first.Root:
+            value = first.Root[key]
+            if not value.is_indirect and isinstance(value, Dictionary | Array):
+                value = first.make_indirect(value)  # copy_foreign copies indirect objects
+            out.Root[key] = out.copy_foreign(value) if value.is_indirect else value
+    out.Root.StructTreeRoot = struct_root
     if names:
-        catalog[NameObject("/Names")] = DictionaryObject({NameObject("/Dests"): DictionaryObject(
-            {NameObject("/Names"): ArrayObject(
-                [x for name in sorted(names) for x in (TextStringObject(name), names[name])])})})
+        out.Root.Names = Dictionary(Dests=Dictionary(Names=Array(
+            [x for name in sorted(names) for x in (String(name), names[name])])))
     if outline:
-        catalog[NameObject("/Outlines")] = _write_outline(writer, outline)
-    info = first.trailer.get("/Info")
-    if info is not None:  # WeasyPrint's document information, not pypdf's producer line
-        mine = writer._info.get_object()  # type: ignore[union-attr]
-        mine.clear()
-        for key, value in info.get_object().items():
-            mine[NameObject(key)] = value.clone(writer)
-    writer._ID = ArrayObject([ByteStringObject(identifier), ByteStringObject(identifier)])
-    with open(target, "wb") as out:
-        writer.write(out)
+        out.Root.Outlines = _write_outline(out, outline)
+    for key, value in first.docinfo.items():  # WeasyPrint's document information
+        out.docinfo[key] = value
+    out.trailer.ID = Array([String(identifier), String(identifier)])
+    out.save(target, min_version=first.pdf_version, deterministic_id=True,
+             object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True)
+    for pdf in [*sources, *(m for m in margin_pdfs if m is not None), out]:
+        pdf.close()
 
 
-def _draw_over(writer: Any, page: Any, margin: Any, name: str) -> None:
+def _draw_over(out: Any, page: Any, margin: Any, name: Any) -> None:
     """Draw ``margin`` (a page of another PDF) over ``page`` as a form XObject, marked as
     an artifact: running heads and folios are not part of the text's structure."""
-    from pypdf.generic import (
-        ArrayObject,
-        DecodedStreamObject,
-        DictionaryObject,
-        NameObject,
-    )
-
-    contents = margin["/Contents"]
-    form = contents.get_object().clone(writer)  # encoded bytes and filter kept as they are
-    form[NameObject("/Type")] = NameObject("/XObject")
-    form[NameObject("/Subtype")] = NameObject("/Form")
-    form[NameObject("/BBox")] = ArrayObject(margin["/MediaBox"])
-    form[NameObject("/Resources")] = margin.raw_get("/Resources").clone(writer)
-    form_ref = form.indirect_reference or writer._add_object(form)
-    resources = page["/Resources"].get_object()
-    if "/XObject" not in resources:
-        resources[NameObject("/XObject")] = DictionaryObject()
-    resources["/XObject"].get_object()[NameObject(name)] = form_ref
-    before, after = DecodedStreamObject(), DecodedStreamObject()
-    before.set_data(b"q\n")
-    after.set_data(b"Q\n/Artifact BMC q " + name.encode() + b" Do Q EMC\n")
-    existing = page.raw_get("/Contents")
-    existing = list(existing) if isinstance(existing, ArrayObject) else [existing]
-    page[NameObject("/Contents")] = ArrayObject(
-        [writer._add_object(before), *existing, writer._add_object(after)])
+    form = out.copy_foreign(margin.as_form_xobject())
+    page.add_resource(form, "/XObject", name)
+    page.contents_add(out.make_stream(b"q\n"), prepend=True)
+    page.contents_add(out.make_stream(b"Q\n/Artifact BMC q " + bytes(str(name), "ascii")
+                                      + b" Do Q EMC\n"))
 
 
 def _set_parents(kids: list[Any], parent: Any) -> None:
-    """Give every structure element its /P again (cloned without it, to stop the clone
-    walking up into each chunk's old tree root)."""
-    from pypdf.generic import NameObject
+    """Give every structure element its /P: the copied ones still point into their chunk's
+    own tree (which, unreferenced, is not written)."""
+    from pikepdf import Array, Dictionary
 
     stack = [(kid, parent) for kid in kids]
     while stack:
-        ref, up = stack.pop()
-        node = ref.get_object() if hasattr(ref, "get_object") else ref
-        if not hasattr(node, "get") or node.get("/Type") not in ("/StructElem", None):
-            continue
-        if "/S" not in node:
-            continue
-        node[NameObject("/P")] = up
+        node, up = stack.pop()
+        if not isinstance(node, Dictionary) or "/S" not in node:
+            continue  # a marked-content or object reference, an MCID
+        node.P = up
         children = node.get("/K")
         if children is None:
             continue
-        if not isinstance(children, list):
-            children = [children]
-        for child in children:
-            stack.append((child, ref))
+        for child in (children if isinstance(children, Array) else [children]):
+            stack.append((child, node))
 
 
-def _read_outline(item: Any, number: int, page_map: dict) -> list:
-    out = []
+def _read_outline(out: Any, item: Any) -> list:
+    """An outline's entries with their destination pages copied into ``out``."""
+    from pikepdf import Array
+
+    entries = []
     while item is not None:
-        node = item.get_object()
-        dest = node["/Dest"]
-        children = _read_outline(node.get("/First"), number, page_map)
-        out.append((str(node["/Title"]), page_map[(number, dest[0].idnum)], list(dest[1:]),
-                    int(node.get("/Count", 0)), children))
-        item = node.get("/Next")
-    return out
+        dest = item.Dest
+        children = _read_outline(out, item.First) if "/First" in item else []
+        entries.append((str(item.Title),
+                        Array([out.copy_foreign(dest[0]), *list(dest)[1:]]),
+                        int(item.get("/Count", 0)), children))
+        item = item.get("/Next")
+    return entries
 
 
-def _write_outline(writer: Any, items: list, parent: Any = None) -> Any:
+def _write_outline(out: Any, entries: list) -> Any:
     """Outline dictionaries as WeasyPrint writes them (pdf/anchors.py: add_outlines)."""
-    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, \
-        TextStringObject
+    from pikepdf import Dictionary, String
 
-    def build(entries: list, parent_ref: Any) -> tuple[list[Any], int]:
-        refs: list[Any] = []
-        count = len(entries)
-        for title, page, rest, old_count, children in entries:
-            node = DictionaryObject({
-                NameObject("/Title"): TextStringObject(title),
-                NameObject("/Dest"): ArrayObject([page, *rest]),
-            })
-            ref = writer._add_object(node)
-            child_refs, child_count = build(children, ref)
+    def build(items: list, parent: Any) -> tuple[list[Any], int]:
+        made: list[Any] = []
+        count = len(items)
+        for title, dest, old_count, children in items:
+            node = out.make_indirect(Dictionary(Title=String(title), Dest=dest))
+            child_nodes, child_count = build(children, node)
             closed = old_count < 0
-            node[NameObject("/Count")] = NumberObject(-child_count if closed else child_count)
+            node.Count = -child_count if closed else child_count
             if not closed:
                 count += child_count
-            if refs:
-                node[NameObject("/Prev")] = refs[-1]
-                refs[-1].get_object()[NameObject("/Next")] = ref
-            if child_refs:
-                node[NameObject("/First")] = child_refs[0]
-                node[NameObject("/Last")] = child_refs[-1]
-            if parent_ref is not None:
-                node[NameObject("/Parent")] = parent_ref
-            refs.append(ref)
-        return refs, count
+            if made:
+                node.Prev = made[-1]
+                made[-1].Next = node
+            if child_nodes:
+                node.First = child_nodes[0]
+                node.Last = child_nodes[-1]
+            node.Parent = parent
+            made.append(node)
+        return made, count
 
-    root = DictionaryObject()
-    root_ref = writer._add_object(root)
-    refs, count = build(items, root_ref)
-    root[NameObject("/Count")] = NumberObject(count)
-    root[NameObject("/First")] = refs[0]
-    root[NameObject("/Last")] = refs[-1]
-    return root_ref
+    root = out.make_indirect(Dictionary())
+    made, count = build(entries, root)
+    root.Count = count
+    root.First = made[0]
+    root.Last = made[-1]
+    return root
 
 
 def chunk_summary(render: ParallelRender) -> str:
