@@ -19,8 +19,8 @@ the chunk PDFs into one:
    changed, the pass repeats. Each chunk but the last ends with an empty
    ``print-chunk-end`` block that breaks to a recto: WeasyPrint adds the same blank verso
    the one-shot render would, and the page that block starts on is not kept.
-3. **Margin pass**: for each chunk, a document of empty pages with the same parts, page
-   names and blank pages, starting at the chunk's page number (``@page :first {
+3. **Margin pass**: for runs of chunks, a document of empty pages with the same parts,
+   page names and blank pages, starting at the run's first page number (``@page :first {
    counter-reset: page N }``), renders the running heads and folios by the same
    print.css rules (cheap: no text to lay out). The merge draws each such page over its
    content page as a form XObject marked as an artifact.
@@ -52,9 +52,9 @@ from typing import Any
 XREF_SCHEME = "book-xref:"
 CHUNK_END = '<div class="print-chunk-end"></div>\n'
 CACHE_VERSION = "1"
-# A chunk holds whole parts up to about this many characters of print HTML (≈ 25 A5
+# A chunk holds whole parts up to about this many characters of print HTML (≈ 40 A5
 # pages): a worker's memory is bounded by it, and enough chunks keep both cores busy.
-MAX_CHUNK_CHARS = 90_000
+MAX_CHUNK_CHARS = 150_000
 MAX_PASSES = 5
 
 
@@ -253,22 +253,36 @@ def _number_links(root: Any, job: ChunkJob) -> list[str]:
     return sorted(numbered)
 
 
-def margin_document(chunk: Chunk, html: str, manifest: Any, result: ChunkResult) -> str:
+def margin_body(chunk: Chunk, html: str, manifest: Any, result: ChunkResult) -> str:
     """Empty pages with the chunk's parts, page names and blank pages, for its heads and
     folios: each part's own start tag (from the print HTML) around one block per page."""
-    head = html[:manifest.front[0]]
-    tail = html[manifest.parts[-1]["span"][1]:]
     spans = {p["docname"]: p["span"] for p in manifest.parts}
     starts = [result.anchors.get(doc_anchor(name), 0) for name in chunk.names]
     body = []
     for index, name in enumerate(chunk.names):
-        start, end = spans[name]
+        start, _ = spans[name]
         first = starts[index]
         last = starts[index + 1] if index + 1 < len(starts) else result.pages
         filled = sum(1 for b in result.blank[first:last] if not b)
         open_tag = html[start:html.index(">", start) + 1]
         body.append(open_tag + MARGIN_PAGE * max(filled, 1) + "</section>\n")
-    return head + "".join(body) + ("" if chunk.last else CHUNK_END) + tail
+    return "".join(body)
+
+
+def margin_groups(chunks: list[Chunk], results: list[ChunkResult], groups: int
+                  ) -> list[list[int]]:
+    """Consecutive chunks (the front pages have no heads) in about ``groups`` runs of
+    similar page counts: one margin document each."""
+    indexes = [c.index for c in chunks if c.index]
+    total = sum(results[i].pages for i in indexes)
+    out: list[list[int]] = [[]]
+    done = 0
+    for i in indexes:
+        if out[-1] and done >= total * len(out) / groups:
+            out.append([])
+        out[-1].append(i)
+        done += results[i].pages
+    return [g for g in out if g]
 
 
 MARGIN_PAGE = '<div class="print-margin-page"></div>'
@@ -354,17 +368,29 @@ def render_parallel(html: str, manifest: Any, css_text: str, target: Path, cache
             results = run(batch)
         phases["numbers"] = time.perf_counter() - clock - phases["content"]
         starts, counters, where = _positions(chunks, results)
-        margins = [job_for(c, margin_document(c, html, manifest, r), {}, counters[c.index])
-                   if c.index else None for c, r in zip(chunks, results, strict=True)]
-        margin_results = run([m for m in margins if m], count=False)
+        # margin pages: a few documents of consecutive chunks (each render has a fixed cost)
+        head, tail = html[:manifest.front[0]], html[manifest.parts[-1]["span"][1]:]
+        groups = margin_groups(chunks, results, 2 * jobs)
+        margin_jobs = []
+        for group in groups:
+            last = chunks[group[-1]]
+            text = (head + "".join(margin_body(chunks[i], html, manifest, results[i])
+                                   for i in group)
+                    + ("" if last.last else CHUNK_END) + tail)
+            margin_jobs.append(job_for(last, text, {}, counters[group[0]]))
+        margin_results = run(margin_jobs, count=False)
         phases["margins"] = time.perf_counter() - clock - phases["content"] - phases["numbers"]
     clock = time.perf_counter()
-    for chunk, result, margin in zip(chunks[1:], results[1:], margin_results, strict=True):
-        if margin.pages != result.pages:
-            raise RuntimeError(f"chunk {chunk.names}: {result.pages} pages of text but "
-                               f"{margin.pages} of running heads")
-    merge_chunks([Path(job.write_to) for job, _ in batch],
-                 [Path(m[0].write_to) if m else None for m in margins], target, identifier)
+    margins: list[tuple[Path, int] | None] = [None] * len(chunks)
+    for group, (job, _), margin in zip(groups, margin_jobs, margin_results, strict=True):
+        offset = 0
+        for i in group:
+            margins[i] = (Path(job.write_to), offset)
+            offset += results[i].pages
+        if margin.pages != offset:
+            raise RuntimeError(f"chunks {[chunks[i].names for i in group]}: {offset} pages "
+                               f"of text but {margin.pages} of running heads")
+    merge_chunks([Path(job.write_to) for job, _ in batch], margins, target, identifier)
     phases["merge"] = time.perf_counter() - clock
     _prune(cache, used)
     anchors: dict[str, int] = {}
@@ -406,7 +432,7 @@ def _prune(cache: Path, used: set[str]) -> None:
 # -- the merge ----------------------------------------------------------------------------
 
 
-def merge_chunks(paths: list[Path], margins: list[Path | None], target: Path,
+def merge_chunks(paths: list[Path], margins: list[tuple[Path, int] | None], target: Path,
                  identifier: bytes) -> None:
     """Join chunk PDFs into one tagged PDF with one outline, name tree and metadata, each
     page under its margin page (running head, folio) drawn as an artifact (pikepdf/qpdf:
@@ -416,7 +442,10 @@ def merge_chunks(paths: list[Path], margins: list[Path | None], target: Path,
 
     out = pikepdf.new()
     sources = [pikepdf.open(path) for path in paths]
-    margin_pdfs = [pikepdf.open(path) if path else None for path in margins]
+    opened: dict[Path, Any] = {}
+    for margin in margins:
+        if margin is not None and margin[0] not in opened:
+            opened[margin[0]] = pikepdf.open(margin[0])
     total = sum(len(source.pages) for source in sources)
     kids: list[Any] = []
     nums: list[tuple[int, Any]] = []
@@ -445,9 +474,10 @@ def merge_chunks(paths: list[Path], margins: list[Path | None], target: Path,
                     key_map[int(annot.StructParent)] = annotation_key
                     annot.StructParent = annotation_key
                     annotation_key += 1
-            margin = margin_pdfs[number]
+            margin = margins[number]
             if margin is not None:
-                _draw_over(out, page, margin.pages[local], Name(f"/BookMargin{index}"))
+                _draw_over(out, page, opened[margin[0]].pages[margin[1] + local],
+                           Name(f"/BookMargin{index}"))
         root = source.Root
         if "/StructTreeRoot" in root:
             tree = root.StructTreeRoot
@@ -500,7 +530,7 @@ def merge_chunks(paths: list[Path], margins: list[Path | None], target: Path,
     out.trailer.ID = Array([String(identifier), String(identifier)])
     out.save(target, min_version=first.pdf_version, deterministic_id=True,
              object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True)
-    for pdf in [*sources, *(m for m in margin_pdfs if m is not None), out]:
+    for pdf in [*sources, *opened.values(), out]:
         pdf.close()
 
 
