@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -11,11 +12,33 @@ from conftest import FIXTURE_BOOK, run_build
 
 @pytest.fixture(scope="module")
 def good_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A good build of the fixture book, copied by each test before it breaks the book."""
+    """A good build of all three editions, copied by each test before it breaks the book."""
     build = tmp_path_factory.mktemp("good") / "out"
-    result = run_build(FIXTURE_BOOK, build, "html")
+    result = run_build(FIXTURE_BOOK, build, "html", "pdf", "epub")
     assert result.returncode == 0, result.stderr
     return build
+
+
+def published(build: Path) -> dict[str, str]:
+    """A digest of every published file of the three editions (not the stage dirs)."""
+    return {str(p.relative_to(build)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for edition in ("html", "pdf", "epub") for p in sorted((build / edition).rglob("*"))
+            if p.is_file()}
+
+
+def assert_fails_and_keeps_outputs(book: Path, out: Path, good_build: Path,
+                                   message: str) -> str:
+    shutil.copytree(good_build, out, symlinks=True,
+                    ignore=shutil.ignore_patterns(".stage", ".doctrees"))
+    before = published(out)
+    assert any(k.endswith(".pdf") for k in before) and any(k.endswith(".epub") for k in before)
+    result = run_build(book, out, "html", "pdf", "epub")
+    assert result.returncode == 1
+    assert message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and "Versions" not in result.stderr
+    # the previous good editions are still there, byte for byte
+    assert published(out) == before
+    return result.stderr
 
 
 @pytest.fixture()
@@ -28,6 +51,17 @@ def broken_book(tmp_path: Path) -> Path:
 def break_chapter(book: Path, text: str) -> None:
     chapter = book / "two.md"
     chapter.write_text(chapter.read_text(encoding="utf-8") + "\n" + text + "\n", encoding="utf-8")
+
+
+def test_a_failed_build_fails_again_until_fixed(broken_book: Path, tmp_path: Path,
+                                                good_build: Path) -> None:
+    """No stale success: Sphinx must not take a document that warned as up to date."""
+    break_chapter(broken_book, "See {ref}`no-such-label`.")
+    assert_fails_and_keeps_outputs(broken_book, tmp_path / "out", good_build,
+                                   "undefined label: 'no-such-label'")
+    for edition in ("html", "epub", "pdf"):
+        again = run_build(broken_book, tmp_path / "out", edition)
+        assert again.returncode == 1 and "undefined label: 'no-such-label'" in again.stderr
 
 
 @pytest.mark.parametrize(("bad_text", "message"), [
@@ -44,23 +78,15 @@ def break_chapter(book: Path, text: str) -> None:
     ("```{raw} html\n:url: http://127.0.0.1:9/\n```", "the :url: option is not allowed"),
     ("```{nosuchdirective}\nx\n```", "Unknown directive type: 'nosuchdirective'"),
     ("(sec-mouth)=\n## Again", 'Duplicate explicit target name: "sec-mouth"'),
+    ('<link rel="stylesheet" href="http://127.0.0.1:9/s.css">', "raw HTML refused"),
+    ('<span style="background: url(http://127.0.0.1:9/x.png)">x</span>',
+     "the attribute style= is not allowed"),
 ])
 def test_bad_input_fails_with_file_and_line(broken_book: Path, tmp_path: Path, good_build: Path,
                                             bad_text: str, message: str) -> None:
-    shutil.copytree(good_build, tmp_path / "out", symlinks=True)
-    good = (tmp_path / "out" / "html" / "index.html").read_bytes()
-
     break_chapter(broken_book, bad_text)
-    result = run_build(broken_book, tmp_path / "out", "html")
-    assert result.returncode == 1
-    assert "two.md:" in result.stderr, result.stderr
-    assert message in result.stderr
-    assert "Traceback" not in result.stderr
-    # the previous good output is still there, byte for byte
-    assert (tmp_path / "out" / "html" / "index.html").read_bytes() == good
-    # and building again without fixing the text fails again (no stale success)
-    again = run_build(broken_book, tmp_path / "out", "html")
-    assert again.returncode == 1 and message in again.stderr
+    stderr = assert_fails_and_keeps_outputs(broken_book, tmp_path / "out", good_build, message)
+    assert "two.md:" in stderr
 
 
 def test_not_a_book_directory(tmp_path: Path) -> None:
@@ -98,9 +124,7 @@ def test_nothing_outside_the_book_reaches_the_output(broken_book: Path, tmp_path
     (lambda b: (b / "two.md").write_text("---\nmatter: middle\n---\n# Two\n"),
      "unknown matter 'middle'"),
 ])
-def test_broken_files_are_named(broken_book: Path, tmp_path: Path, damage, message: str) -> None:
+def test_broken_files_are_named(broken_book: Path, tmp_path: Path, good_build: Path,
+                                damage, message: str) -> None:
     damage(broken_book)
-    result = run_build(broken_book, tmp_path / "out", "html")
-    assert result.returncode == 1
-    assert message in result.stderr, result.stderr
-    assert "Traceback" not in result.stderr and "Versions" not in result.stderr
+    assert_fails_and_keeps_outputs(broken_book, tmp_path / "out", good_build, message)
