@@ -32,7 +32,15 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-from scripts.sphinx_run import CONF, BookPaths, BuildError, publish_file, run_sphinx_apart
+from scripts.sphinx_run import (
+    CONF,
+    BookPaths,
+    BuildError,
+    many_documents,
+    publish_file,
+    run_sphinx,
+    run_sphinx_apart,
+)
 
 BUILDER = "printhtml"
 DEFAULT_VARIANT = "pdf/ua-1"
@@ -178,10 +186,11 @@ def render_pdf(paths: BookPaths, *, strict: bool = False,
         from print_edition import MANIFEST_NAME, PrintManifest
     finally:
         sys.path.remove(str(CONF / "ext"))
-    from weasyprint import HTML
 
     variant = variant or pdf_variant()
-    stage = run_sphinx_apart(paths, BUILDER)
+    # a big book's Sphinx run is given its own process, so its memory is returned before
+    # the render; for a small one the fork costs more than it frees
+    stage = (run_sphinx_apart if many_documents(paths.book) else run_sphinx)(paths, BUILDER)
     manifest = PrintManifest.load(stage / MANIFEST_NAME)
     html = (stage / manifest.html).read_text(encoding="utf-8")
     target = paths.build / "pdf" / f"{manifest.slug}.pdf"

@@ -107,15 +107,20 @@ def run_sphinx_apart(paths: BookPaths, builder: str) -> Path:
 PARALLEL_DOCS = 24
 
 
+def many_documents(book: Path) -> bool:
+    """Whether the book has enough documents for work in other processes to pay off."""
+    documents = sum(1 for p in book.rglob("*.md") if not any(
+        part.startswith((".", "_")) for part in p.relative_to(book).parts))
+    return documents >= PARALLEL_DOCS
+
+
 def sphinx_jobs(book: Path) -> str:
     """``-j`` for Sphinx: ``BOOK_SPHINX_JOBS`` if set, else ``auto`` for a book of many
     documents and 1 for a small one."""
     jobs = os.environ.get("BOOK_SPHINX_JOBS", "").strip()
     if jobs:
         return jobs
-    documents = sum(1 for p in book.rglob("*.md") if not any(
-        part.startswith((".", "_")) for part in p.relative_to(book).parts))
-    return "auto" if documents >= PARALLEL_DOCS else "1"
+    return "auto" if many_documents(book) else "1"
 
 
 def _crash_summary(messages: str, builder: str) -> str:
