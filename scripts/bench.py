@@ -53,7 +53,7 @@ class Run:
     wall: float
     cpu: float
     peak_rss_mb: float  # the whole process tree, summed
-    max_process_mb: float  # the largest single process (ru_maxrss)
+    max_process_mb: float  # the largest single process (sampled)
     pages: int | str
     size_kb: float
     note: str = ""
@@ -86,25 +86,28 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def _sample(root: int) -> tuple[int, dict[int, float]]:
-    """RSS of ``root`` and its descendants (bytes), and each one's CPU seconds so far."""
+def _sample(root: int) -> tuple[int, int, dict[int, float]]:
+    """RSS of ``root`` and its descendants (bytes; their sum and the largest), and each
+    one's CPU seconds so far."""
     tree = _children()
     pids, stack = [], [root]
     while stack:
         pid = stack.pop()
         pids.append(pid)
         stack.extend(tree.get(pid, []))
-    rss, cpu = 0, {}
+    rss, largest, cpu = 0, 0, {}
     for pid in pids:
         try:
             with open(f"/proc/{pid}/statm") as f:
-                rss += int(f.read().split()[1]) * PAGE_SIZE
+                own = int(f.read().split()[1]) * PAGE_SIZE
+            rss += own
+            largest = max(largest, own)
             with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
             cpu[pid] = (int(fields[11]) + int(fields[12])) / TICKS
         except (OSError, IndexError, ValueError):
             continue
-    return rss, cpu
+    return rss, largest, cpu
 
 
 def measure(argv: list[str], env: dict[str, str] | None = None) -> Measured:
@@ -113,7 +116,7 @@ def measure(argv: list[str], env: dict[str, str] | None = None) -> Measured:
     start = time.perf_counter()
     proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=os.environ | {"SOURCE_DATE_EPOCH": EPOCH} | (env or {}))
-    peak, cpu_seen = 0, {}
+    peak, peak_process, cpu_seen = 0, 0, {}
     out: dict[str, str] = {}
 
     def drain() -> None:
@@ -122,8 +125,9 @@ def measure(argv: list[str], env: dict[str, str] | None = None) -> Measured:
     reader = threading.Thread(target=drain)
     reader.start()
     while reader.is_alive():
-        rss, cpu = _sample(proc.pid)
+        rss, largest, cpu = _sample(proc.pid)
         peak = max(peak, rss)
+        peak_process = max(peak_process, largest)
         cpu_seen.update(cpu)
         reader.join(0.05)
     wall = time.perf_counter() - start
@@ -132,7 +136,7 @@ def measure(argv: list[str], env: dict[str, str] | None = None) -> Measured:
     # a process not waited for by its parent (the forkserver) is missing from rusage; one
     # that ended between two samples lost its last 50 ms in the sampled figure
     cpu_total = max(waited, sum(cpu_seen.values()))
-    return Measured(wall, cpu_total, peak, after.ru_maxrss * 1024, out.get("stdout", ""),
+    return Measured(wall, cpu_total, peak, peak_process, out.get("stdout", ""),
                     out.get("stderr", ""), proc.returncode)
 
 
@@ -212,7 +216,7 @@ def bench_book(pages: int, out: Path, editions: list[str], seed: int, one_shot: 
             single = measure([sys.executable, "-m", "scripts.bench", "--one-shot-render",
                               str(book), str(stage), str(target)])
             parallel_render = float(render[1]) if render else m.wall
-            ratio = (f"one-shot/parallel: render time {single.wall / parallel_render:.2f}×, "
+            ratio = (f"one-shot ÷ this build: render time {single.wall / parallel_render:.2f}×, "
                      f"peak memory {single.peak_rss / max(m.peak_rss, 1):.2f}×")
             runs.append(_run(name, "pdf one-shot render", single,
                              _pdf_pages(target) if single.returncode == 0 else "",
@@ -253,10 +257,11 @@ def bench_fixture(out: Path) -> list[Run]:
 
 
 def one_shot_render(book: Path, stage: Path, target: Path) -> None:
-    """The whole print HTML in one WeasyPrint render, as ``BOOK_PDF_VARIANT=0`` does."""
+    """The whole print HTML in one WeasyPrint render, as ``BOOK_PDF_PARALLEL=0`` does."""
+    from weasyprint import HTML
+
     from scripts.pdf import STAGE_URL, BookURLFetcher, allowed_roots, pdf_variant
     from scripts.sphinx_run import BookPaths
-    from weasyprint import HTML
 
     paths = BookPaths(book.resolve(), stage.parent.parent)
     fetcher = BookURLFetcher(allowed_roots(paths), stage)
