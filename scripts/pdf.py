@@ -10,7 +10,7 @@ book, ``conf/``, the stage dir, installed packages and installed fonts; anything
 the PDF id come from the book's date or ``SOURCE_DATE_EPOCH``, so two builds of the same
 sources are byte-identical. ``BOOK_STRICT=1`` fails the build when a note is misplaced.
 
-A book of more than about 370 pages is rendered chapter-parallel
+A book of more than about 185 pages is rendered chapter-parallel
 (``scripts/pdf_parallel.py``: chunks of parts in worker processes, cached per chunk,
 joined with pypdf); ``BOOK_PDF_PARALLEL=0`` forces the one-shot render of the whole
 document in this process, ``BOOK_PDF_PARALLEL=1`` the parallel one for any book.
@@ -49,10 +49,10 @@ FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
 # WeasyPrint names images by the md5 of their URL, so a path that depends on BUILD would
 # make two builds of the same book differ.
 STAGE_URL = "file:///print-edition-stage/"
-# Below this much print HTML (≈ 370 A5 pages) the one-shot render is used: the workers'
+# Below this much print HTML (≈ 185 A5 pages) the one-shot render is used: the workers'
 # own memory (WeasyPrint loaded in each) outweighs what chunks save, and rendering the
 # chunks that print page numbers twice costs as much time as the two cores win.
-PARALLEL_MIN_CHARS = 1_000_000
+PARALLEL_MIN_CHARS = 500_000
 
 
 @dataclass(frozen=True)
