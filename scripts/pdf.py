@@ -50,8 +50,9 @@ FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
 # make two builds of the same book differ.
 STAGE_URL = "file:///print-edition-stage/"
 # Below this much print HTML (≈ 185 A5 pages) the one-shot render is used: the workers'
-# own memory (WeasyPrint loaded in each) outweighs what chunks save, and rendering the
-# chunks that print page numbers twice costs as much time as the two cores win.
+# own memory (WeasyPrint loaded in each) outweighs what chunks save (100 pages: 316 MB
+# against 199 MB, for 1.6 s less), while chunks that print page numbers are laid out
+# twice and eat most of what the second core wins.
 PARALLEL_MIN_CHARS = 500_000
 
 
