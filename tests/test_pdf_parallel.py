@@ -16,7 +16,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURE_BOOK, run_build
+from conftest import FIXTURE_BOOK, MINIMAL_BOOK, run_build
 from pypdf import PdfReader
 
 EPOCH = {"SOURCE_DATE_EPOCH": "1714521600"}
@@ -97,6 +97,14 @@ def test_same_tagging_and_metadata(both: dict) -> None:
     keys = [int(k) for k in nums[::2]]
     assert keys == sorted(keys)
     assert [int(p["/StructParents"]) for p in parallel.pages] == list(range(len(pages)))
+
+
+def test_a_belarusian_book_renders_the_same(tmp_path: Path) -> None:
+    """Page references in another language's words ("с. 3"), roman folios, Cyrillic heads."""
+    parallel, _ = _build(MINIMAL_BOOK, tmp_path / "parallel", "1")
+    single, _ = _build(MINIMAL_BOOK, tmp_path / "one-shot", "0")
+    assert _pages(parallel) == _pages(single)
+    assert _outline(PdfReader(parallel)) == _outline(PdfReader(single))
 
 
 def test_links_across_chunks_are_internal(both: dict) -> None:
