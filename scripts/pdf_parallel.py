@@ -611,9 +611,3 @@ def _write_outline(out: Any, entries: list) -> Any:
     root.First = made[0]
     root.Last = made[-1]
     return root
-
-
-def chunk_summary(render: ParallelRender) -> str:
-    return (f"{render.chunks} chunks, {render.rendered} renders "
-            f"({worker_count()} workers)")
-
