@@ -291,6 +291,13 @@ def _css_fonts(css: str) -> list[str]:
 # -- Fonts -----------------------------------------------------------------------------------
 
 
+def subset_characters(characters: set[str]) -> set[str]:
+    """The characters a subset keeps: the book's (no line breaks or tabs), and the digits
+    and punctuation a reading system may show (page lists, footnote numbers)."""
+    kept = {c for c in characters if not c.isspace() or c in " \u00a0"}
+    return kept | set(" \u00a0-.,:;!?'\"()[]0123456789")
+
+
 def cached_subset(source: Path, characters: set[str], cache: Path) -> bytes:
     """``subset_font``, kept in ``cache/epub-fonts`` under a hash of the font and the
     characters: an edit that adds no new character does not subset the fonts again
@@ -299,7 +306,8 @@ def cached_subset(source: Path, characters: set[str], cache: Path) -> bytes:
 
     stat = source.stat()
     key = hashlib.sha256(f"{source}|{stat.st_size}|{stat.st_mtime_ns}|".encode()
-                         + "".join(sorted(characters)).encode()).hexdigest()[:32]
+                         + "".join(sorted(subset_characters(characters))).encode()
+                         ).hexdigest()[:32]
     folder = cache / "epub-fonts"
     path = folder / f"{source.stem}-{key}{source.suffix}"
     if path.is_file():
@@ -330,8 +338,7 @@ def subset_font(source: Path, characters: set[str]) -> bytes:
     # the full font's bounding boxes still enclose every glyph kept; recomputing them for
     # the subset (every outline drawn) took half the subsetting time
     font = TTFont(str(source), recalcTimestamp=False, recalcBBoxes=False, lazy=False)
-    wanted = {ord(c) for c in characters if not c.isspace() or c in " \u00a0"}
-    wanted |= {ord(c) for c in " \u00a0-.,:;!?'\"()[]0123456789"}
+    wanted = {ord(c) for c in subset_characters(characters)}
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=sorted(wanted))
     subsetter.subset(font)
