@@ -244,9 +244,13 @@ def _render_one_shot(paths: BookPaths, stage: Path, html: str, manifest: Any, ou
     """The whole print document in one WeasyPrint render, in this process."""
     from weasyprint import HTML
 
+    from scripts.pdf_notes import render_keeping_notes
+
     fetcher = BookURLFetcher(allowed_roots(paths), stage)
     with _weasyprint_warnings() as warnings:
-        document = HTML(string=html, base_url=STAGE_URL, url_fetcher=fetcher.fetcher).render()
+        kept = render_keeping_notes(
+            HTML(string=html, base_url=STAGE_URL, url_fetcher=fetcher.fetcher))
+        document = kept.document
         if fetcher.refused:
             raise _refused(fetcher.refused)
         document.write_pdf(out, pdf_variant=variant, pdf_tags=True,

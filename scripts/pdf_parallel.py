@@ -51,7 +51,7 @@ from typing import Any
 
 XREF_SCHEME = "book-xref:"
 CHUNK_END = '<div class="print-chunk-end"></div>\n'
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"  # 2: chunks keep notes with their calls (pdf_notes)
 # A chunk holds whole parts up to about this many characters of print HTML (≈ 55 A5
 # pages, ≈ 15 for the smallest): a worker's memory is bounded by it, enough chunks keep
 # every core busy, and each render has a fixed cost (stylesheet, fonts) of about 0.1 s.
@@ -183,6 +183,7 @@ def render_chunk(job: ChunkJob) -> ChunkResult:
     from weasyprint import CSS, HTML
 
     from scripts.pdf import STAGE_URL, BookURLFetcher
+    from scripts.pdf_notes import render_keeping_notes
 
     start = time.perf_counter()
     warnings: list[str] = []
@@ -205,10 +206,11 @@ def render_chunk(job: ChunkJob) -> ChunkResult:
         else:
             numbered = _number_links(document_html.etree_element, job)
             css = CSS(string=NO_MARGINS)
-        document = document_html.render(stylesheets=[css])
-        pages = list(document.pages)
-        if job.sentinel and len(pages) > 1:
-            pages = pages[:-1]
+        if job.margins_from:
+            document = document_html.render(stylesheets=[css])
+        else:
+            document = render_keeping_notes(document_html, [css], _content_pages(job)).document
+        pages = _content_pages(job)(document)
         anchors: dict[str, int] = {}
         for number, page in enumerate(pages):
             for anchor in page.anchors:
@@ -230,6 +232,14 @@ def render_chunk(job: ChunkJob) -> ChunkResult:
     gc.collect()
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _content_pages(job: ChunkJob) -> Any:
+    """The chunk's own pages of a rendered document (without the chunk-end sentinel)."""
+    def pages(document: Any) -> list[Any]:
+        found = list(document.pages)
+        return found[:-1] if job.sentinel and len(found) > 1 else found
+    return pages
 
 
 def _number_links(root: Any, job: ChunkJob) -> list[str]:
