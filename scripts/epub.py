@@ -26,13 +26,12 @@ import io
 import json
 import os
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scripts.sphinx_run import CONF, BookPaths, BuildError, publish_file, run_sphinx
+from scripts.sphinx_run import CONF, BookPaths, BuildError, partial_file, publish_file, run_sphinx
 
 BUILDER = "bookepub"
 CSS_SOURCE = CONF / "css" / "epub.css"
@@ -85,11 +84,8 @@ def build_epub(paths: BookPaths) -> Path:
     stage = run_sphinx(paths, BUILDER)
     package = json.loads((stage / "package.json").read_text(encoding="utf-8"))
     target = paths.build / "epub" / f"{package['book']['slug']}.epub"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial",
-                                    dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = partial_file(target)
+    tmp_name = str(tmp)
     try:
         modified = modification_time(package["book"]["date"])
         raw = Path(tmp_name + ".raw")

@@ -24,7 +24,6 @@ import logging
 import os
 import sys
 import sysconfig
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +36,7 @@ from scripts.sphinx_run import (
     BookPaths,
     BuildError,
     many_documents,
+    partial_file,
     publish_file,
     run_sphinx,
     run_sphinx_apart,
@@ -195,11 +195,7 @@ def render_pdf(paths: BookPaths, *, strict: bool = False,
     manifest = PrintManifest.load(stage / MANIFEST_NAME)
     html = (stage / manifest.html).read_text(encoding="utf-8")
     target = paths.build / "pdf" / f"{manifest.slug}.pdf"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{manifest.slug}-", suffix=".pdf.part",
-                                    dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = partial_file(target)
     start = time.perf_counter()
     try:
         if use_parallel(html, manifest):

@@ -162,6 +162,15 @@ def publish_dir(source: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def partial_file(target: Path) -> Path:
+    """A new empty ``.<name>.…part`` file beside ``target``, to write an edition into
+    before ``publish_file`` moves it into place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    return Path(name)
+
+
 def publish_file(data_path: Path, target: Path) -> None:
     """Move a finished file into place atomically, removing other files of its kind and
     the ``.part`` files an interrupted build may have left behind."""
