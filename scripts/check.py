@@ -8,6 +8,7 @@ Exit status 1 when any check finds an error or a warning, or an edition is missi
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,28 +27,22 @@ class Check:
 
 def checks_for(build: Path, book: Path) -> list[Check]:
     html = build / "html"
-    found: list[Check] = [
-        Check("html", "Nu HTML Checker", lambda: run_vnu(html)),
-        Check("html", "axe-core (Chromium)", lambda: run_axe(html)),
-    ]
-    epubs = sorted((build / "epub").glob("*.epub"))
-    if epubs:
-        from scripts import validate_epub
-
-        found += [Check("epub", f"{name}", _bind(fn, epubs[0]))
-                  for name, fn in validate_epub.CHECKS.items()]
+    if (html / "index.html").is_file():
+        found: list[Check] = [
+            Check("html", "Nu HTML Checker", lambda: run_vnu(html)),
+            Check("html", "axe-core (Chromium)", lambda: run_axe(html)),
+        ]
     else:
-        found.append(Check("epub", "built", lambda: _missing("epub", build)))
+        found = [Check("html", "built", lambda: _missing("html", build))]
     if _has_source_texts(book):
         found.append(Check("book", "citations, quotations, copying", lambda: _textcheck(book)))
-    pdfs = sorted((build / "pdf").glob("*.pdf"))
-    if pdfs:
-        from scripts import validate_pdf
-
-        found += [Check("pdf", f"{name}", _bind(fn, pdfs[0]))
-                  for name, fn in validate_pdf.CHECKS.items()]
-    else:
-        found.append(Check("pdf", "built", lambda: _missing("pdf", build)))
+    for edition, suffix in (("epub", ".epub"), ("pdf", ".pdf")):
+        built = sorted((build / edition).glob("*" + suffix))
+        if not built:
+            found.append(Check(edition, "built", _bind(lambda b, e=edition: _missing(e, b), build)))
+            continue
+        validators = importlib.import_module(f"scripts.validate_{edition}")
+        found += [Check(edition, name, _bind(fn, built[0])) for name, fn in validators.CHECKS.items()]
     return found
 
 

@@ -285,11 +285,9 @@ def pdf_identifier(manifest: object) -> bytes:
 
 def first_pages(document: object) -> dict[str, int]:
     """Every id of a rendered document → the 1-based page it first appears on."""
-    first_page: dict[str, int] = {}
-    for number, page in enumerate(document.pages, start=1):  # type: ignore[attr-defined]
-        for anchor in page.anchors:
-            first_page.setdefault(anchor, number)
-    return first_page
+    from scripts.pdf_notes import first_pages as zero_based
+
+    return {name: page + 1 for name, page in zero_based(document.pages).items()}  # type: ignore[attr-defined]
 
 
 def misplaced_notes(document: object, notes: list) -> list[MisplacedNote]:
