@@ -12,7 +12,9 @@ short — what a compositor does by hand — and one more layout for each round 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import inspect
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,17 +102,67 @@ def block_to_push(pages: list[Any], page_index: int, parents: dict[Any, Any],
     return chosen
 
 
+REPORT_RULE = "report = not context.in_column and can_break_now and not could_break_before"
+
+
+def _notes_stay_layout() -> Any:
+    """WeasyPrint's ``_linebox_layout`` without the rule that reports placed notes to the
+    next page to fit a later line (None when this WeasyPrint has no such line)."""
+    from weasyprint.layout import block
+
+    source = inspect.getsource(block._linebox_layout)
+    if source.count(REPORT_RULE) != 1:
+        return None
+    namespace = dict(vars(block))
+    exec(compile(source.replace(REPORT_RULE, "report = False"), block.__file__, "exec"),
+         namespace)
+    return namespace["_linebox_layout"]
+
+
+_PATCHED: list[Any] = []
+
+
+def notes_rule_found() -> bool:
+    if not _PATCHED:
+        _PATCHED.append(_notes_stay_layout())
+    return _PATCHED[0] is not None
+
+
+@contextlib.contextmanager
+def notes_stay_put() -> Iterator[None]:
+    """While active, WeasyPrint never moves a placed note to the next page to make room
+    for a later line (see the module docstring)."""
+    from weasyprint.layout import block
+
+    if not notes_rule_found():
+        yield
+        return
+    original = block._linebox_layout
+    block._linebox_layout = _PATCHED[0]
+    try:
+        yield
+    finally:
+        block._linebox_layout = original
+
+
 def render_keeping_notes(html: Any, stylesheets: list[Any] | None = None,
-                         page_filter: Any = None) -> KeptNotes:
+                         page_filter: Any = None, stay_put: bool = True) -> KeptNotes:
     """Render ``html`` (a ``weasyprint.HTML``), repairing misplaced notes.
 
     ``page_filter``, when given, maps the document to the pages that count (a chunk's
-    sentinel page is not one of its pages).
+    sentinel page is not one of its pages). ``stay_put``: lay out with ``notes_stay_put``
+    (False: WeasyPrint's own rule, for the tests of the repair).
     """
     root = html.etree_element
     pairs = note_pairs(root)
     parents = {child: parent for parent in root.iter() for child in parent}
-    kept = KeptNotes(html.render(stylesheets=stylesheets))
+    switch = notes_stay_put if stay_put and pairs else contextlib.nullcontext
+
+    def render() -> Any:
+        with switch():
+            return html.render(stylesheets=stylesheets)
+
+    kept = KeptNotes(render())
     pushed_ids: set[int] = set()
     while pairs and kept.rounds < MAX_ROUNDS:
         pages = page_filter(kept.document) if page_filter else list(kept.document.pages)
@@ -127,5 +179,5 @@ def render_keeping_notes(html: Any, stylesheets: list[Any] | None = None,
             element.set("class", " ".join([*classes, PUSH_CLASS]))
             kept.pushed.append(" ".join("".join(element.itertext()).split()[:6]))
         kept.rounds += 1
-        kept.document = html.render(stylesheets=stylesheets)
+        kept.document = render()
     return kept

@@ -51,7 +51,7 @@ from typing import Any
 
 XREF_SCHEME = "book-xref:"
 CHUNK_END = '<div class="print-chunk-end"></div>\n'
-CACHE_VERSION = "2"  # 2: chunks keep notes with their calls (pdf_notes)
+CACHE_VERSION = "3"  # 3: notes stay put (pdf_notes.notes_stay_put)
 # A chunk holds whole parts up to about this many characters of print HTML (≈ 55 A5
 # pages, ≈ 15 for the smallest): a worker's memory is bounded by it, enough chunks keep
 # every core busy, and each render has a fixed cost (stylesheet, fonts) of about 0.1 s.
