@@ -272,7 +272,7 @@ def _render_chunks(paths: BookPaths, stage: Path, html: str, manifest: Any, out:
         raise _refused(result.refused)
     phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result.phases.items())
     method = (f"chapter-parallel: {result.chunks} chunks, {result.rendered} renders, "
-              f"{worker_count()} workers; {phases}")
+              f"{result.filled} filled in, {worker_count()} workers; {phases}")
     # 1-based, as misplaced_on expects
     return result.pages, {k: v + 1 for k, v in result.anchors.items()}, result.warnings, method
 

@@ -8,15 +8,18 @@ the chunk PDFs into one:
 1. ``plan_chunks`` cuts ``book.html`` at the part boundaries the manifest records
    (character offsets): the front pages alone, then runs of parts up to a size bound, the
    index alone. Each chunk is a complete document with the book's ``<head>``.
-2. **Content pass**: every chunk is rendered without running heads or folios (margin
-   boxes off), so its pages do not depend on the page it starts on. Every link that
-   prints a page number (contents, index, "(p. 42)") gets that number in ``data-page``
-   (print.css prints it where ``target-counter`` would); a link to another chunk becomes
-   a ``book-xref:`` URI that the merge turns back into a named destination. Numbers not
-   yet known get a placeholder, so a chunk with such links is rendered a second time once
-   every chunk's page count and ids' pages are known (the contents, the index, chapters
-   with page references); the others are final after one render. If a page count
-   changed, the pass repeats. Each chunk but the last ends with an empty
+2. **Content pass**: every chunk is laid out once, in a worker process, without running
+   heads or folios (margin boxes off), so its pages do not depend on the page it starts
+   on. Every link that prints a page number (contents, index, "(p. 42)") gets that number
+   in ``data-page`` (print.css prints it where ``target-counter`` would); a link to
+   another chunk becomes a ``book-xref:`` URI that the merge turns back into a named
+   destination. Numbers not known yet are estimated; the worker keeps the laid-out chunk
+   until the chunks before its targets have been laid out (chunks go out in book order,
+   the contents and the index last), then fills the real numbers into the laid-out text
+   (``fill_numbers``: page numbers are set in tabular figures, so a number of as many
+   digits takes the same width) and writes the PDF. A chunk whose numbers do not fit, or
+   that needs a chunk nobody is laying out yet, is rendered again with its numbers; if a
+   page count changed, the pass repeats. Each chunk but the last ends with an empty
    ``print-chunk-end`` block that breaks to a recto: WeasyPrint adds the same blank verso
    the one-shot render would, and the page that block starts on is not kept.
 3. **Margin pass**: for runs of chunks, a document of empty pages with the same parts,
@@ -30,10 +33,11 @@ the chunk PDFs into one:
    PDF/UA identification, viewer preferences, mark info), document information and the
    one-shot render's file identifier.
 
-Chunk PDFs are cached in ``BUILD/.cache/pdf-chunks`` under a hash of the chunk's HTML, the
-page numbers it was given, the CSS and the variant (margin pages: of their markup and start
-page): a rebuild after one chapter changed re-renders that chunk, the chunks whose printed
-page numbers moved, and the margin pages after it, nothing else.
+Chunk layouts (pages, ids) are cached in ``BUILD/.cache/pdf-chunks`` under a hash of the
+chunk's HTML, the CSS and the variant, and chunk PDFs under that and the page numbers they
+print (margin pages: of their markup and start page): a rebuild after one chapter changed
+lays out that chunk again, renders the chunks whose printed page numbers moved, and the
+margin pages after it, nothing else.
 """
 
 from __future__ import annotations
@@ -42,22 +46,23 @@ import hashlib
 import json
 import multiprocessing
 import os
+import re
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 XREF_SCHEME = "book-xref:"
 CHUNK_END = '<div class="print-chunk-end"></div>\n'
-CACHE_VERSION = "3"  # 3: notes stay put (pdf_notes.notes_stay_put)
+CACHE_VERSION = "4"  # 4: layouts and PDFs cached apart, numbers filled in
 # A chunk holds whole parts up to about this many characters of print HTML (≈ 55 A5
 # pages, ≈ 15 for the smallest): a worker's memory is bounded by it, enough chunks keep
 # every core busy, and each render has a fixed cost (stylesheet, fonts) of about 0.1 s.
 MAX_CHUNK_CHARS = 150_000
 MIN_CHUNK_CHARS = 40_000
 MAX_PASSES = 5
+UNKNOWN_PAGE = 0  # printed for a link whose target is not in the book
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,7 @@ class Chunk:
     html: str
     first_body: bool  # starts with the first body part: print.css restarts folios at 1
     last: bool
+    span: tuple[int, int] = (0, 0)  # [start, end) of its parts in the whole print HTML
 
 
 @dataclass(frozen=True)
@@ -77,14 +83,13 @@ class ChunkJob:
 
     html: str
     write_to: str
-    numbers: dict[str, int]  # id → the page number links to it print
-    placeholder: int  # the number printed for ids not in ``numbers`` (not known yet)
+    numbers: dict[str, int]  # id → the page number links to it print (maybe an estimate)
     roots: list[str]
     stage: str
     variant: str
     identifier: bytes
     sentinel: bool  # the last page is the chunk-end page: not kept
-    final: bool = True  # False: write the PDF only if it prints no page number
+    hold: bool = False  # keep the laid-out chunk until told its final numbers
     margins_from: int = 0  # > 0: a margin-pages document whose first folio is this
 
 
@@ -100,6 +105,7 @@ class ChunkResult:
     warnings: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    numbers: dict[str, int] = field(default_factory=dict)  # the numbers it printed
 
 
 @dataclass
@@ -111,8 +117,9 @@ class ParallelRender:
     warnings: list[str]
     refused: list[str]
     chunks: int
-    rendered: int  # chunk renders done (cache misses only), margin pages not counted
+    rendered: int  # chunk layouts done (cache misses only), margin pages not counted
     phases: dict[str, float] = field(default_factory=dict)  # seconds per pass
+    filled: int = 0  # chunks laid out once, their page numbers filled in afterwards
 
 
 def plan_chunks(html: str, manifest: Any, max_chars: int = MAX_CHUNK_CHARS) -> list[Chunk]:
@@ -141,7 +148,7 @@ def plan_chunks(html: str, manifest: Any, max_chars: int = MAX_CHUNK_CHARS) -> l
     if current:
         groups.append(current)
     chunks = [Chunk(0, ("front pages",), head + html[front_start:front_end] + CHUNK_END + tail,
-                    False, not groups)]
+                    False, not groups, (front_start, front_end))]
     first_body_done = False
     for number, group in enumerate(groups, start=1):
         last = number == len(groups)
@@ -150,7 +157,7 @@ def plan_chunks(html: str, manifest: Any, max_chars: int = MAX_CHUNK_CHARS) -> l
         first_body_done = first_body_done or is_first_body
         chunks.append(Chunk(number, tuple(p["docname"] for p in group),
                             head + body + ("" if last else CHUNK_END) + tail,
-                            is_first_body, last))
+                            is_first_body, last, (group[0]["span"][0], group[-1]["span"][1])))
     return chunks
 
 
@@ -175,63 +182,173 @@ NO_MARGINS = "@page { " + " ".join(f"@{box} {{ content: none !important }}"
                                    for box in MARGIN_BOXES) + " }"
 
 
-def render_chunk(job: ChunkJob) -> ChunkResult:
-    """Render one chunk (or its margin pages) to ``job.write_to``; runs in a worker."""
-    import gc
+class _Laid:
+    """A chunk laid out in a worker: the WeasyPrint document, its own pages, the job."""
+
+    def __init__(self, job: ChunkJob, document: Any, pages: list[Any], result: ChunkResult,
+                 fetcher: Any) -> None:
+        self.job, self.document, self.pages, self.result = job, document, pages, result
+        self.fetcher = fetcher
+
+
+def _collecting(messages: list[str]) -> Any:
     import logging
 
+    class _Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno >= logging.WARNING:
+                messages.append(record.getMessage())
+
+    return _Collect()
+
+
+def _lay_out(job: ChunkJob) -> _Laid:
+    """Lay out one chunk (or its margin pages): pages, ids, the numbers it prints."""
     from weasyprint import CSS, HTML
 
     from scripts.pdf import STAGE_URL, BookURLFetcher
     from scripts.pdf_notes import render_keeping_notes
 
-    start = time.perf_counter()
-    warnings: list[str] = []
+    fetcher = BookURLFetcher([Path(r) for r in job.roots], Path(job.stage))
+    document_html = HTML(string=job.html, base_url=STAGE_URL, url_fetcher=fetcher.fetcher)
+    if job.margins_from:
+        numbered: list[str] = []
+        css = CSS(string=f"@page :first {{ counter-reset: page {job.margins_from} }}")
+        document = document_html.render(stylesheets=[css])
+    else:
+        numbered = _number_links(document_html.etree_element, job)
+        css = CSS(string=NO_MARGINS)
+        document = render_keeping_notes(document_html, [css], _content_pages(job)).document
+    pages = _content_pages(job)(document)
+    anchors: dict[str, int] = {}
+    for number, page in enumerate(pages):
+        for anchor in page.anchors:
+            anchors.setdefault(anchor, number)
+    blank = [bool(page._page_box.page_type.blank) for page in pages]
+    result = ChunkResult(len(pages), anchors, numbered, blank, False, [], [],
+                         numbers={t: job.numbers.get(t, UNKNOWN_PAGE) for t in numbered})
+    return _Laid(job, document, pages, result, fetcher)
 
-    class _Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            if record.levelno >= logging.WARNING:
-                warnings.append(record.getMessage())
+
+def _write(laid: _Laid, write_to: str | None = None) -> None:
+    job = laid.job
+    laid.document.copy(laid.pages).write_pdf(write_to or job.write_to,
+                                             pdf_variant=job.variant,
+                                             pdf_tags=not job.margins_from,
+                                             pdf_identifier=job.identifier,
+                                             custom_metadata=False)
+    laid.result.written = True
+
+
+def fill_numbers(pages: list[Any], numbers: dict[str, int]) -> bool:
+    """Put the final page numbers into a laid-out chunk's text, where it printed other
+    ones. Page numbers are set in tabular figures (print.css), so a number of as many
+    digits takes the same width and the layout stays right; returns False, changing
+    nothing, when a new number would not take exactly the old one's width (then the chunk
+    is laid out again with its numbers)."""
+    from weasyprint.text.line_break import Layout, line_size
+
+    def width(text: str, style: Any) -> float:
+        layout = Layout(style)
+        layout.set_text(text)
+        line, _ = layout.get_first_line()
+        return line_size(line, style)[0]
+
+    changes = []
+    for page in pages:
+        for box in page._page_box.descendants():
+            element = getattr(box, "element", None)
+            if (element is None or not hasattr(box, "text")
+                    or not str(getattr(box, "element_tag", "")).endswith("::after")
+                    or element.get("data-page") is None):
+                continue
+            target = _target(element.get("href") or "")
+            if target not in numbers:
+                continue
+            new = numbers[target]
+            text = box.text
+            for old, fresh in ((element.get("data-page"), str(new)),
+                               (element.get("data-page-roman"), _roman(new))):
+                if old and old in text:
+                    if old != fresh:
+                        head, _, tail = text.rpartition(old)
+                        changes.append((box, head + fresh + tail))
+                    break
+    for box, text in changes:
+        if " " in text or abs(width(text, box.style) - width(box.text, box.style)) > 1e-6:
+            return False
+    for box, text in changes:
+        box.text = text
+        box.pango_layout.text = text
+    return True
+
+
+def _target(href: str) -> str:
+    return href[1:] if href.startswith("#") else href.removeprefix(XREF_SCHEME)
+
+
+def _serve(connection: Any) -> None:
+    """A worker: lays chunks out, keeps at most one until its numbers are known.
+
+    Messages: ``("render", job)`` → lay out; write the PDF at once unless ``job.hold`` and
+    the chunk prints page numbers (then keep it, ``written`` False); ``("finish",
+    (numbers, path))`` → fill the kept chunk's numbers in and write it to ``path`` (``written`` False when
+    they do not fit: it is dropped); ``("drop", None)`` → forget the kept chunk (no reply);
+    ``None`` → stop. Every reply is a ``ChunkResult`` or ``("error", traceback)``.
+    """
+    import gc
+    import logging
+    import traceback
 
     logger = logging.getLogger("weasyprint")
-    handler = _Collect()
-    logger.addHandler(handler)
     logger.propagate = False
-    try:
-        fetcher = BookURLFetcher([Path(r) for r in job.roots], Path(job.stage))
-        document_html = HTML(string=job.html, base_url=STAGE_URL, url_fetcher=fetcher.fetcher)
-        if job.margins_from:
-            numbered: list[str] = []
-            css = CSS(string=f"@page :first {{ counter-reset: page {job.margins_from} }}")
-        else:
-            numbered = _number_links(document_html.etree_element, job)
-            css = CSS(string=NO_MARGINS)
-        if job.margins_from:
-            document = document_html.render(stylesheets=[css])
-        else:
-            document = render_keeping_notes(document_html, [css], _content_pages(job)).document
-        pages = _content_pages(job)(document)
-        anchors: dict[str, int] = {}
-        for number, page in enumerate(pages):
-            for anchor in page.anchors:
-                anchors.setdefault(anchor, number)
-        blank = [bool(page._page_box.page_type.blank) for page in pages]
-        # a chunk printing page numbers it was not given is laid out to count its pages;
-        # writing it would be wasted, it is rendered again with the numbers
-        written = job.final or not numbered
-        if written:
-            document.copy(pages).write_pdf(job.write_to, pdf_variant=job.variant,
-                                           pdf_tags=not job.margins_from,
-                                           pdf_identifier=job.identifier,
-                                           custom_metadata=False)
-        result = ChunkResult(len(pages), anchors, numbered, blank, written, warnings,
-                             list(dict.fromkeys(fetcher.refused)))
-    finally:
-        logger.removeHandler(handler)
-    del document
-    gc.collect()
-    result.seconds = time.perf_counter() - start
-    return result
+    kept: _Laid | None = None
+    while True:
+        try:
+            message = connection.recv()
+        except EOFError:
+            return
+        if message is None:
+            return
+        kind, payload = message
+        start = time.perf_counter()
+        messages: list[str] = []
+        handler = _collecting(messages)
+        logger.addHandler(handler)
+        try:
+            if kind == "drop":
+                kept = None
+                gc.collect()
+                continue
+            if kind == "render":
+                kept = None
+                laid = _lay_out(payload)
+                if payload.hold and laid.result.numbered:
+                    kept = laid
+                else:
+                    _write(laid)
+            else:  # finish
+                assert kept is not None, "finish without a chunk kept"
+                laid, kept = kept, None
+                numbers, write_to = payload
+                wanted = {t: numbers.get(t, UNKNOWN_PAGE) for t in laid.result.numbered}
+                if fill_numbers(laid.pages, wanted):
+                    laid.result.numbers = wanted
+                    _write(laid, write_to)
+            result = laid.result
+            result.warnings = result.warnings + messages
+            result.refused = list(dict.fromkeys(laid.fetcher.refused))
+            result.seconds += time.perf_counter() - start
+            reply: Any = result
+        except BaseException:  # reported to the driver, which stops the build
+            reply = ("error", traceback.format_exc())
+            kept = None
+        finally:
+            logger.removeHandler(handler)
+        if kept is None:
+            laid = None  # type: ignore[assignment]
+            gc.collect()
+        connection.send(reply)
 
 
 def _content_pages(job: ChunkJob) -> Any:
@@ -257,7 +374,7 @@ def _number_links(root: Any, job: ChunkJob) -> list[str]:
         classes = set((link.get("class") or "").split())
         if classes & {"page-ref", "index-page"} or id(link) in contents:
             numbered.add(target)
-            number = job.numbers.get(target, job.placeholder)
+            number = job.numbers.get(target, UNKNOWN_PAGE)
             link.set("data-page", str(number))
             link.set("data-page-roman", _roman(number))
         if target not in ids:
@@ -314,6 +431,57 @@ def worker_count() -> int:
     return max(1, min(len(os.sched_getaffinity(0)), 8))
 
 
+class _Workers:
+    """Worker processes, each laying out one chunk at a time (``_serve``)."""
+
+    def __init__(self, count: int) -> None:
+        context = multiprocessing.get_context("forkserver")
+        self.connections = []
+        self.processes = []
+        for _ in range(count):
+            ours, theirs = context.Pipe()
+            process = context.Process(target=_serve, args=(theirs,), daemon=True)
+            process.start()
+            theirs.close()
+            self.connections.append(ours)
+            self.processes.append(process)
+
+    def send(self, worker: int, message: Any) -> None:
+        self.connections[worker].send(message)
+
+    def receive(self, workers: set[int]) -> tuple[int, ChunkResult]:
+        """The next reply of one of ``workers``."""
+        from multiprocessing.connection import wait
+
+        ready = wait([self.connections[w] for w in workers])[0]
+        worker = self.connections.index(ready)
+        try:
+            reply = ready.recv()
+        except EOFError:
+            raise RuntimeError("a PDF worker process ended unexpectedly") from None
+        if isinstance(reply, tuple):
+            raise RuntimeError("a PDF worker failed:\n" + reply[1])
+        return worker, reply
+
+    def close(self) -> None:
+        for connection in self.connections:
+            try:
+                connection.send(None)
+            except OSError:
+                pass
+        for process in self.processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+        for connection in self.connections:
+            connection.close()
+
+
+ID_ATTRIBUTE = re.compile(r'\sid="([^"]+)"')
+LOCAL_HREF = re.compile(r'\shref="#([^"]+)"')
+CHARS_PER_PAGE = 2700  # print HTML per A5 page, before one chunk has been laid out
+
+
 def render_parallel(html: str, manifest: Any, css_text: str, target: Path, cache: Path,
                     *, roots: list[Path], stage: Path, variant: str, identifier: bytes,
                     jobs: int | None = None) -> ParallelRender:
@@ -323,80 +491,92 @@ def render_parallel(html: str, manifest: Any, css_text: str, target: Path, cache
         MAX_CHUNK_CHARS, len(html) // (3 * jobs))))
     cache.mkdir(parents=True, exist_ok=True)
     jobs = min(jobs, len(chunks))
-    # the number printed before the real one is known: as wide as a typical page number
-    placeholder = max(10, len(html) // 8000)
     salt = hashlib.sha256((CACHE_VERSION + css_text + variant).encode()
                           + identifier).hexdigest()
     common = {"roots": [str(r) for r in roots], "stage": str(stage), "variant": variant,
               "identifier": identifier}
     used: set[str] = set()
-    rendered = 0
+    counter = {"renders": 0, "filled": 0}
+    clock = time.perf_counter()
+    phases: dict[str, float] = {}
 
-    def job_for(chunk: Chunk, text: str, numbers: dict[str, int], margins_from: int = 0,
-                final: bool = True) -> tuple[ChunkJob, str]:
-        key = hashlib.sha256(json.dumps(
-            [salt, text, sorted(numbers.items()), placeholder, margins_from, final],
-            ensure_ascii=False).encode()).hexdigest()[:32]
+    def key_of(*parts: Any) -> str:
+        key = hashlib.sha256(json.dumps([salt, *parts], ensure_ascii=False).encode()
+                             ).hexdigest()[:32]
         used.add(key)
-        return ChunkJob(text, str(cache / f"{key}.pdf"), numbers, placeholder,
-                        sentinel=not chunk.last, final=final, margins_from=margins_from,
-                        **common), key
+        return key
 
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    def cached(key: str) -> ChunkResult | None:
+        meta = cache / f"{key}.json"
+        if not meta.is_file():
+            return None
+        known = ChunkResult(**json.loads(meta.read_text("utf-8")))
+        return known if not known.written or (cache / f"{key}.pdf").is_file() else None
 
-        def run(batch: list[tuple[ChunkJob, str]], count: bool = True) -> list[ChunkResult]:
-            nonlocal rendered
-            out: dict[int, ChunkResult] = {}
-            futures = {}
-            for index, (job, key) in enumerate(batch):
-                meta = cache / f"{key}.json"
-                if meta.is_file():
-                    known = ChunkResult(**json.loads(meta.read_text("utf-8")))
-                    if not known.written or Path(job.write_to).is_file():
-                        out[index] = known
-                        continue
-                futures[index] = (pool.submit(render_chunk, job), meta)
-            for index, (future, meta) in futures.items():
-                result = future.result()
-                rendered += count
-                meta.write_text(json.dumps(asdict(result)), encoding="utf-8")
-                out[index] = result
-            return [out[i] for i in range(len(batch))]
+    def remember(key: str, result: ChunkResult) -> None:
+        (cache / f"{key}.json").write_text(json.dumps(asdict(result)), encoding="utf-8")
 
-        # content pass: numbers not known yet are placeholders
-        clock = time.perf_counter()
-        phases: dict[str, float] = {}
-        batch = [job_for(c, c.html, {}, final=False) for c in chunks]
-        results = run(batch)
-        phases["content"] = time.perf_counter() - clock
+    texts = [c.html for c in chunks]
+    count_keys = [key_of("layout", text) for text in texts]
+    results: list[ChunkResult | None] = [cached(k) for k in count_keys]
+    pdfs: list[Path | None] = [None] * len(chunks)
+    workers = _Workers(jobs)
+    try:
+        # 1. lay every chunk out once, in worker processes; a worker keeps its chunk until
+        # the numbers it prints are known, fills them in and writes it
+        _lay_out_all(chunks, html, results, pdfs, workers, jobs, common, cache, key_of,
+                     remember, counter)
+        phases["layout"] = time.perf_counter() - clock
+        # 2. chunks whose numbers did not fit, or changed since: rendered with them
         for _ in range(MAX_PASSES):
             starts, counters, where = _positions(chunks, results)
-            wanted = [{t: where[t] for t in r.numbered if t in where} for r in results]
-            again = [not r.written or job.numbers != numbers
-                     for (job, _), r, numbers in zip(batch, results, wanted, strict=True)]
-            if not any(again):
+            todo = []
+            for index, result in enumerate(results):
+                wanted = {t: where.get(t, UNKNOWN_PAGE) for t in result.numbered}
+                if pdfs[index] is not None and result.numbers == wanted:
+                    continue
+                key = key_of("final", texts[index], sorted(wanted.items()))
+                known = cached(key)
+                if known is not None and known.written:
+                    results[index], pdfs[index] = known, cache / f"{key}.pdf"
+                    continue
+                todo.append((index, key, wanted))
+            if not todo:
                 break
-            batch = [job_for(c, c.html, numbers) if redo else old
-                     for c, redo, numbers, old in zip(chunks, again, wanted, batch, strict=True)]
-            results = run(batch)
-        phases["numbers"] = time.perf_counter() - clock - phases["content"]
+            for (index, key, _), result in zip(todo, _run(workers, [
+                    _job(chunks[i], texts[i], w, cache / f"{k}.pdf", common)
+                    for i, k, w in todo]), strict=True):
+                counter["renders"] += 1
+                remember(key, result)
+                results[index], pdfs[index] = result, cache / f"{key}.pdf"
+        phases["numbers"] = time.perf_counter() - clock - phases["layout"]
         starts, counters, where = _positions(chunks, results)
-        # margin pages: a few documents of consecutive chunks (each render has a fixed cost)
+        # 3. margin pages: a few documents of consecutive chunks (each render has a fixed
+        # cost)
         head, tail = html[:manifest.front[0]], html[manifest.parts[-1]["span"][1]:]
         groups = margin_groups(chunks, results, 2 * jobs)
-        margin_jobs = []
+        margin_jobs, margin_results = [], []
         for group in groups:
             last = chunks[group[-1]]
             text = (head + "".join(margin_body(chunks[i], html, manifest, results[i])
                                    for i in group)
                     + ("" if last.last else CHUNK_END) + tail)
-            margin_jobs.append(job_for(last, text, {}, counters[group[0]]))
-        margin_results = run(margin_jobs, count=False)
-        phases["margins"] = time.perf_counter() - clock - phases["content"] - phases["numbers"]
+            key = key_of("margins", text, counters[group[0]])
+            margin_jobs.append((key, _job(last, text, {}, cache / f"{key}.pdf", common,
+                                          margins_from=counters[group[0]])))
+            margin_results.append(cached(key))
+        missing = [i for i, r in enumerate(margin_results) if r is None]
+        for i, result in zip(missing, _run(workers, [margin_jobs[i][1] for i in missing]),
+                             strict=True):
+            remember(margin_jobs[i][0], result)
+            margin_results[i] = result
+        phases["margins"] = (time.perf_counter() - clock - phases["layout"]
+                             - phases["numbers"])
+    finally:
+        workers.close()
     clock = time.perf_counter()
     margins: list[tuple[Path, int] | None] = [None] * len(chunks)
-    for group, (job, _), margin in zip(groups, margin_jobs, margin_results, strict=True):
+    for group, (_, job), margin in zip(groups, margin_jobs, margin_results, strict=True):
         offset = 0
         for i in group:
             margins[i] = (Path(job.write_to), offset)
@@ -404,7 +584,7 @@ def render_parallel(html: str, manifest: Any, css_text: str, target: Path, cache
         if margin.pages != offset:
             raise RuntimeError(f"chunks {[chunks[i].names for i in group]}: {offset} pages "
                                f"of text but {margin.pages} of running heads")
-    merge_chunks([Path(job.write_to) for job, _ in batch], margins, target, identifier)
+    merge_chunks([p for p in pdfs if p is not None], margins, target, identifier)
     phases["merge"] = time.perf_counter() - clock
     _prune(cache, used)
     anchors: dict[str, int] = {}
@@ -413,8 +593,165 @@ def render_parallel(html: str, manifest: Any, css_text: str, target: Path, cache
             anchors.setdefault(name, start + page)
     return ParallelRender(sum(r.pages for r in results), anchors,
                           [w for r in results for w in r.warnings],
-                          [u for r in results for u in r.refused], len(chunks), rendered,
-                          phases)
+                          [u for r in results for u in r.refused], len(chunks),
+                          counter["renders"], phases, counter["filled"])
+
+
+def _job(chunk: Chunk, text: str, numbers: dict[str, int], write_to: Path, common: dict,
+         *, hold: bool = False, margins_from: int = 0) -> ChunkJob:
+    return ChunkJob(text, str(write_to), numbers, sentinel=not chunk.last, hold=hold,
+                    margins_from=margins_from, **common)
+
+
+def _run(workers: _Workers, jobs: list[ChunkJob]) -> list[ChunkResult]:
+    """Render ``jobs`` (written at once) on the workers, in order; the results in order."""
+    results: dict[int, ChunkResult] = {}
+    waiting = list(enumerate(jobs))
+    busy: dict[int, int] = {}  # worker → job index
+    while waiting or busy:
+        for worker in range(len(workers.connections)):
+            if worker not in busy and waiting:
+                index, job = waiting.pop(0)
+                workers.send(worker, ("render", job))
+                busy[worker] = index
+        worker, result = workers.receive(set(busy))
+        results[busy.pop(worker)] = result
+    return [results[i] for i in range(len(jobs))]
+
+
+def _lay_out_all(chunks: list[Chunk], html: str, results: list, pdfs: list,
+                 workers: _Workers, jobs: int, common: dict, cache: Path, key_of: Any,
+                 remember: Any, counter: dict) -> None:
+    """Step 1 of ``render_parallel``: every chunk without a cached layout is laid out once.
+
+    Chunks go out in book order, the front pages (the contents) and the index last: when a
+    chunk has been laid out, the numbers it prints are mostly known a moment later (the
+    chunks before it are laid out or being laid out). Its worker keeps it until then,
+    fills the numbers in and writes it. A chunk that needs the numbers of a chunk nobody
+    is laying out yet is dropped and rendered again in step 2 (so is one whose numbers do
+    not fit). Chunks whose layout is cached are only counted here. Numbers not known when
+    a chunk goes out are estimated from the length of the text before them, so that they
+    mostly have as many digits as the real ones.
+    """
+    offsets: dict[str, int] = {}
+    for match in ID_ATTRIBUTE.finditer(html):
+        offsets.setdefault(match.group(1), match.start())
+    home: dict[str, int] = {}
+    for name, offset in offsets.items():
+        for index, chunk in enumerate(chunks):
+            if chunk.span[0] <= offset < chunk.span[1]:
+                home[name] = index
+                break
+    # a chunk's page counter runs from the last chunk that restarts it (the first body one)
+    resets: list[int] = []
+    for index, chunk in enumerate(chunks):
+        resets.append(index if chunk.first_body or not resets else resets[-1])
+    refers = [set(LOCAL_HREF.findall(c.html)) for c in chunks]
+    order = sorted(range(len(chunks)),
+                   key=lambda i: (i == 0 or "genindex" in chunks[i].names, i))
+    todo = [i for i in order if results[i] is None]
+    laying: dict[int, int] = {}  # worker → the chunk it is laying out
+    kept: dict[int, int] = {}  # worker → the chunk it keeps, waiting for numbers
+    filling: dict[int, tuple[int, str]] = {}  # worker → (chunk, key) it fills in, writes
+
+    def size(index: int) -> int:
+        return chunks[index].span[1] - chunks[index].span[0]
+
+    def estimates(wanted: set[str]) -> dict[str, int]:
+        done = [(size(i), r.pages) for i, r in enumerate(results) if r is not None]
+        per_page = (sum(c for c, _ in done) / max(1, sum(p for _, p in done))
+                    if done else CHARS_PER_PAGE)
+        firsts, number = [], 1
+        for index, chunk in enumerate(chunks):
+            number = 1 if chunk.first_body else number
+            firsts.append(number)
+            result = results[index]
+            number += result.pages if result else max(1, round(size(index) / per_page))
+        out = {}
+        for name in wanted:
+            index = home.get(name)
+            if index is None:
+                continue
+            result = results[index]
+            local = result.anchors.get(name) if result else None
+            if local is None:
+                local = int((offsets[name] - chunks[index].span[0]) / per_page)
+            out[name] = firsts[index] + local
+        return out
+
+    def needs(index: int) -> set[int]:
+        """The chunks whose page counts the numbers chunk ``index`` prints depend on."""
+        out: set[int] = set()
+        for name in results[index].numbered:
+            if name in home:
+                out.update(range(resets[home[name]], home[name] + 1))
+        return out
+
+    def final_key(index: int, numbers: dict[str, int]) -> str:
+        return key_of("final", chunks[index].html, sorted(numbers.items()))
+
+    def counted(result: ChunkResult) -> ChunkResult:
+        return ChunkResult(**{**asdict(result), "written": False})
+
+    while todo or laying or kept or filling:
+        for worker in range(jobs):
+            if worker in laying or worker in kept or worker in filling or not todo:
+                continue
+            index = todo.pop(0)
+            job = _job(chunks[index], chunks[index].html, estimates(refers[index]),
+                       cache / f"{final_key(index, {})}.pdf", common, hold=True)
+            workers.send(worker, ("render", job))
+            laying[worker] = index
+        worker, result = workers.receive(set(laying) | set(filling))
+        if worker in laying:
+            index = laying.pop(worker)
+            counter["renders"] += 1
+            remember(key_of("layout", chunks[index].html), counted(result))
+            results[index] = result
+            if result.written:  # it prints no page number: final as it is
+                remember(final_key(index, {}), result)
+                pdfs[index] = cache / f"{final_key(index, {})}.pdf"
+            else:
+                kept[worker] = index
+        else:
+            index, key = filling.pop(worker)
+            results[index] = result
+            if result.written:
+                counter["filled"] += 1
+                remember(key, result)
+                pdfs[index] = cache / f"{key}.pdf"
+        # kept chunks whose numbers are known now are filled in; hopeless ones dropped
+        for worker, index in list(kept.items()):
+            missing = {i for i in needs(index) if results[i] is None}
+            if missing and missing <= set(laying.values()):
+                continue  # known in a moment
+            del kept[worker]
+            if missing:
+                workers.send(worker, ("drop", None))
+                continue
+            where = _positions_partial(chunks, results)
+            numbers = {t: where.get(t, UNKNOWN_PAGE) for t in results[index].numbered}
+            key = final_key(index, numbers)
+            workers.send(worker, ("finish", (numbers, str(cache / f"{key}.pdf"))))
+            filling[worker] = (index, key)
+
+
+def _positions_partial(chunks: list[Chunk], results: list[ChunkResult | None]
+                       ) -> dict[str, int]:
+    """Every id's page number, for the chunks whose page counters are known."""
+    where: dict[str, int] = {}
+    counter, known = 1, True
+    for chunk, result in zip(chunks, results, strict=True):
+        if chunk.first_body:
+            counter, known = 1, True
+        if result is None:
+            known = False
+            continue
+        if known:
+            for name, page in result.anchors.items():
+                where.setdefault(name, counter + page)
+            counter += result.pages
+    return where
 
 
 def _positions(chunks: list[Chunk], results: list[ChunkResult]

@@ -176,3 +176,36 @@ def test_the_generator_is_deterministic(tmp_path: Path) -> None:
     assert "```{index} single:" in text and re.search(r"[а-яёіў]", text)
     sentences = re.findall(r"[A-Z][^.!?]{20,}[.!?]", text)
     assert len(set(sentences)) > 0.95 * len(sentences)  # no lorem-ipsum repetition
+
+
+def _after_texts(pages: list) -> list[str]:
+    return [box.text for page in pages for box in page._page_box.descendants()
+            if str(getattr(box, "element_tag", "")).endswith("::after") and hasattr(box, "text")]
+
+
+def test_page_numbers_are_filled_in_only_where_they_take_the_same_width() -> None:
+    """The parallel render lays a chunk out once with estimated page numbers and fills in
+    the real ones; a number that would change the width of its line is refused."""
+    from weasyprint import HTML
+
+    from scripts.pdf_parallel import fill_numbers
+
+    def laid_out(figures: str, number: str) -> list:
+        html = (f"<style>body {{ font-family: 'EB Garamond 12' }} "
+                f"a::after {{ content: '\\00a0p.\\00a0' attr(data-page); "
+                f"font-variant-numeric: oldstyle-nums {figures} }}</style><p>See <a "
+                f"href='#x' data-page='{number}' data-page-roman='x'>this</a>.</p>"
+                "<h2 id='x'>X</h2>")
+        return list(HTML(string=html).render().pages)
+
+    pages = laid_out("tabular-nums", "188")
+    assert fill_numbers(pages, {"x": 231})
+    assert _after_texts(pages) == ["\xa0p.\xa0231"]
+    assert fill_numbers(pages, {"y": 5})  # a number it does not print: nothing to do
+    # a shorter number, or proportional figures of other widths: laid out again instead
+    pages = laid_out("tabular-nums", "188")
+    assert not fill_numbers(pages, {"x": 7})
+    assert _after_texts(pages) == ["\xa0p.\xa0188"]
+    pages = laid_out("proportional-nums", "111")
+    assert not fill_numbers(pages, {"x": 888})
+    assert _after_texts(pages) == ["\xa0p.\xa0111"]
