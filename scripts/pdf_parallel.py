@@ -457,7 +457,7 @@ class _Workers:
         worker = self.connections.index(ready)
         try:
             reply = ready.recv()
-        except EOFError:
+        except (EOFError, OSError):
             raise RuntimeError("a PDF worker process ended unexpectedly") from None
         if isinstance(reply, tuple):
             raise RuntimeError("a PDF worker failed:\n" + reply[1])
