@@ -787,28 +787,36 @@ def merge_chunks(paths: list[Path], margins: list[tuple[Path, int] | None], targ
                  identifier: bytes) -> None:
     """Join chunk PDFs into one tagged PDF with one outline, name tree and metadata, each
     page under its margin page (running head, folio) drawn as an artifact (pikepdf/qpdf:
-    objects are copied once per source, so every reference to a page lands on its copy)."""
+    objects are copied once per source, so every reference to a page lands on its copy).
+
+    One chunk is open at a time: once its pages, structure, destinations and outline are
+    copied, the streams they use get their (still compressed) data copied too, and the
+    chunk is closed, so memory holds the merged book, not every chunk besides."""
     import pikepdf
     from pikepdf import Array, Dictionary, Name, String
 
     out = pikepdf.new()
-    sources = [pikepdf.open(path) for path in paths]
+    last_use = {margin[0]: number for number, margin in enumerate(margins) if margin}
     opened: dict[Path, Any] = {}
-    for margin in margins:
-        if margin is not None and margin[0] not in opened:
-            opened[margin[0]] = pikepdf.open(margin[0])
-    total = sum(len(source.pages) for source in sources)
     kids: list[Any] = []
     nums: list[tuple[int, Any]] = []
     names: dict[str, Any] = {}
     outline: list = []
-    annotation_key = total
-    for number, source in enumerate(sources):
+    catalog: dict[str, Any] = {}
+    docinfo: dict[Any, Any] = {}
+    version = "1.7"
+    annotation_key = 0  # set once the page count is known
+    keys_later: list[Any] = []  # annotations whose /StructParent is renumbered at the end
+    for number, path in enumerate(paths):
+        source = pikepdf.open(path)
         first_page = len(out.pages)
         with warnings.catch_warnings():  # named destinations are merged below
             warnings.simplefilter("ignore")
             out.pages.extend(source.pages)
-        key_map: dict[int, int] = {}
+        key_map: dict[int, Any] = {}
+        margin = margins[number]
+        if margin is not None and margin[0] not in opened:
+            opened[margin[0]] = pikepdf.open(margin[0])
         for local in range(len(source.pages)):
             page = out.pages[first_page + local]
             index = first_page + local
@@ -822,10 +830,8 @@ def merge_chunks(paths: list[Path], margins: list[tuple[Path, int] | None], targ
                     annot.Dest = String(uri[len(XREF_SCHEME):])
                     annot.Contents = String(uri[len(XREF_SCHEME):])
                 if "/StructParent" in annot:
-                    key_map[int(annot.StructParent)] = annotation_key
-                    annot.StructParent = annotation_key
-                    annotation_key += 1
-            margin = margins[number]
+                    key_map[int(annot.StructParent)] = annot
+                    keys_later.append(annot)
             if margin is not None:
                 _draw_over(out, page, opened[margin[0]].pages[margin[1] + local],
                            Name(f"/BookMargin{index}"))
@@ -850,7 +856,31 @@ def merge_chunks(paths: list[Path], margins: list[tuple[Path, int] | None], targ
                     names[name] = Array([out.copy_foreign(dest[0]), *list(dest)[1:]])
         if "/Outlines" in root and "/First" in root.Outlines:
             outline.extend(_read_outline(out, root.Outlines.First))
+        if number == 0:
+            version = source.pdf_version
+            docinfo = dict(source.docinfo.items())  # WeasyPrint's document information
+            for key in ("/Lang", "/ViewerPreferences", "/MarkInfo", "/Metadata",
+                        "/OutputIntents", "/PageMode"):
+                if key in root:
+                    value = root[key]
+                    if not value.is_indirect and isinstance(value, Dictionary | Array):
+                        value = source.make_indirect(value)  # copy_foreign copies these
+                    catalog[key] = out.copy_foreign(value) if value.is_indirect else value
+            docinfo = {k: out.copy_foreign(v) if v.is_indirect else v
+                       for k, v in docinfo.items()}
+        _own_stream_data([out.pages[i].obj for i in range(first_page, len(out.pages))]
+                         + (list(catalog.values()) if number == 0 else []))
+        source.close()
+        if margin is not None and last_use[margin[0]] == number:
+            opened.pop(margin[0]).close()
 
+    # annotations' keys follow the pages' keys in the parent tree
+    annotation_key = len(out.pages)
+    for annot in keys_later:
+        annot.StructParent = annotation_key
+        annotation_key += 1
+    nums = [(key if isinstance(key, int) else int(key.StructParent), value)
+            for key, value in nums]
     document = out.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document,
                                             K=Array(kids)))
     struct_root = out.make_indirect(Dictionary(Type=Name.StructTreeRoot))
@@ -862,27 +892,45 @@ def merge_chunks(paths: list[Path], margins: list[tuple[Path, int] | None], targ
     struct_root.ParentTreeNextKey = annotation_key
     struct_root.K = Array([document])
 
-    first = sources[0]
-    for key in ("/Lang", "/ViewerPreferences", "/MarkInfo", "/Metadata", "/OutputIntents",
-                "/PageMode"):
-        if key in first.Root:
-            value = first.Root[key]
-            if not value.is_indirect and isinstance(value, Dictionary | Array):
-                value = first.make_indirect(value)  # copy_foreign copies indirect objects
-            out.Root[key] = out.copy_foreign(value) if value.is_indirect else value
+    for key, value in catalog.items():
+        out.Root[key] = value
     out.Root.StructTreeRoot = struct_root
     if names:
         out.Root.Names = Dictionary(Dests=Dictionary(Names=Array(
             [x for name in sorted(names) for x in (String(name), names[name])])))
     if outline:
         out.Root.Outlines = _write_outline(out, outline)
-    for key, value in first.docinfo.items():  # WeasyPrint's document information
+    for key, value in docinfo.items():
         out.docinfo[key] = value
     out.trailer.ID = Array([String(identifier), String(identifier)])
-    out.save(target, min_version=first.pdf_version, deterministic_id=True,
+    out.save(target, min_version=version, deterministic_id=True,
              object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True)
-    for pdf in [*sources, *opened.values(), out]:
-        pdf.close()
+    out.close()
+
+
+def _own_stream_data(roots: list[Any]) -> None:
+    """Give every stream reachable from ``roots`` (pages: not their /Parent) its own copy
+    of its data, still encoded: qpdf reads a copied stream's data from its source file
+    when it writes, so the source could not be closed before."""
+    import pikepdf
+
+    seen: set[tuple[int, int]] = set()
+    stack = list(roots)
+    while stack:
+        obj = stack.pop()
+        if not isinstance(obj, pikepdf.Dictionary | pikepdf.Array | pikepdf.Stream):
+            continue
+        if obj.is_indirect:
+            if obj.objgen in seen:
+                continue
+            seen.add(obj.objgen)
+        if isinstance(obj, pikepdf.Array):
+            stack.extend(obj)
+            continue
+        if isinstance(obj, pikepdf.Stream):
+            obj.write(obj.read_raw_bytes(), filter=obj.get("/Filter"),
+                      decode_parms=obj.get("/DecodeParms"), type_check=False)
+        stack.extend(value for key, value in obj.items() if key not in ("/Parent", "/P"))
 
 
 def _draw_over(out: Any, page: Any, margin: Any, name: Any) -> None:
