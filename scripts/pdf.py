@@ -161,14 +161,21 @@ def allowed_roots(paths: BookPaths) -> list[Path]:
     return roots
 
 
-def pdf_variant() -> str:
+def pdf_variant(check: bool = True) -> str:
+    """``BOOK_PDF_VARIANT`` (default pdf/ua-1); ``check``: fail if WeasyPrint has no such
+    variant (this imports WeasyPrint: the chapter-parallel render checks in its workers)."""
+    variant = os.environ.get("BOOK_PDF_VARIANT", DEFAULT_VARIANT).strip().lower()
+    if check:
+        check_variant(variant)
+    return variant
+
+
+def check_variant(variant: str) -> None:
     from weasyprint.pdf import VARIANTS
 
-    variant = os.environ.get("BOOK_PDF_VARIANT", DEFAULT_VARIANT).strip().lower()
     if variant not in VARIANTS:
         raise BuildError(f"BOOK_PDF_VARIANT={variant!r} is not a PDF variant WeasyPrint can "
                          f"write; use one of: {', '.join(sorted(VARIANTS))}")
-    return variant
 
 
 def build_pdf(paths: BookPaths) -> Path:
@@ -184,11 +191,11 @@ def render_pdf(paths: BookPaths, *, strict: bool = False,
     """Print HTML → PDF, placed atomically; the summary says what came out."""
     sys.path.insert(0, str(CONF / "ext"))
     try:
-        from print_edition import MANIFEST_NAME, PrintManifest
+        from _print_manifest import MANIFEST_NAME, PrintManifest
     finally:
         sys.path.remove(str(CONF / "ext"))
 
-    variant = variant or pdf_variant()
+    variant = variant or pdf_variant(check=False)  # checked where WeasyPrint is loaded
     # a big book's Sphinx run is given its own process, so its memory is returned before
     # the render; for a small one the fork costs more than it frees
     stage = (run_sphinx_apart if many_documents(paths.book) else run_sphinx)(paths, BUILDER)
@@ -242,6 +249,7 @@ def _render_one_shot(paths: BookPaths, stage: Path, html: str, manifest: Any, ou
 
     from scripts.pdf_notes import render_keeping_notes
 
+    check_variant(variant)
     fetcher = BookURLFetcher(allowed_roots(paths), stage)
     with _weasyprint_warnings() as warnings:
         kept = render_keeping_notes(
@@ -261,7 +269,7 @@ def _render_chunks(paths: BookPaths, stage: Path, html: str, manifest: Any, out:
 
     sys.path.insert(0, str(CONF / "ext"))
     try:
-        from print_edition import PRINT_CSS
+        from _print_manifest import PRINT_CSS
     finally:
         sys.path.remove(str(CONF / "ext"))
     result = render_parallel(html, manifest, PRINT_CSS.read_text(encoding="utf-8"), out,

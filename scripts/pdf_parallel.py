@@ -206,9 +206,10 @@ def _lay_out(job: ChunkJob) -> _Laid:
     """Lay out one chunk (or its margin pages): pages, ids, the numbers it prints."""
     from weasyprint import CSS, HTML
 
-    from scripts.pdf import STAGE_URL, BookURLFetcher
+    from scripts.pdf import STAGE_URL, BookURLFetcher, check_variant
     from scripts.pdf_notes import render_keeping_notes
 
+    check_variant(job.variant)
     fetcher = BookURLFetcher([Path(r) for r in job.roots], Path(job.stage))
     document_html = HTML(string=job.html, base_url=STAGE_URL, url_fetcher=fetcher.fetcher)
     if job.margins_from:
@@ -296,9 +297,10 @@ def _serve(connection: Any) -> None:
     they do not fit: it is dropped); ``("drop", None)`` → forget the kept chunk (no reply);
     ``None`` → stop. Every reply is a ``ChunkResult`` or ``("error", traceback)``.
     """
-    import gc
     import logging
     import traceback
+
+    from scripts.sphinx_run import BuildError
 
     logger = logging.getLogger("weasyprint")
     logger.propagate = False
@@ -318,7 +320,7 @@ def _serve(connection: Any) -> None:
         try:
             if kind == "drop":
                 kept = None
-                gc.collect()
+                _give_back()
                 continue
             if kind == "render":
                 kept = None
@@ -339,7 +341,10 @@ def _serve(connection: Any) -> None:
             result.warnings = result.warnings + messages
             result.refused = list(dict.fromkeys(laid.fetcher.refused))
             result.seconds += time.perf_counter() - start
-            reply: Any = result
+            reply: Any = ("result", result)
+        except BuildError as err:  # a clear message for the user (bad input)
+            reply = ("build error", str(err))
+            kept = None
         except BaseException:  # reported to the driver, which stops the build
             reply = ("error", traceback.format_exc())
             kept = None
@@ -347,8 +352,26 @@ def _serve(connection: Any) -> None:
             logger.removeHandler(handler)
         if kept is None:
             laid = None  # type: ignore[assignment]
-            gc.collect()
-        connection.send(reply)
+            _give_back()
+        connection.send((*reply, _resident_mb()))
+
+
+def _resident_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _give_back() -> None:
+    """Free a finished chunk's layout and return the freed heap to the system (glibc keeps
+    it otherwise, and a worker would grow with every chunk it lays out)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def _content_pages(job: ChunkJob) -> Any:
@@ -432,21 +455,48 @@ def worker_count() -> int:
 
 
 class _Workers:
-    """Worker processes, each laying out one chunk at a time (``_serve``)."""
+    """Worker processes, each laying out one chunk at a time (``_serve``).
+
+    A worker keeps some memory from every chunk it lays out (caches, a fragmented heap):
+    one that has grown by ``RENEW_MB`` since its first chunk is replaced by a fresh
+    process before its next chunk (about half a second to start one), so a big book's
+    workers stay the size of one chunk's layout."""
+
+    RENEW_MB = 16.0
 
     def __init__(self, count: int) -> None:
-        context = multiprocessing.get_context("forkserver")
-        self.connections = []
-        self.processes = []
-        for _ in range(count):
-            ours, theirs = context.Pipe()
-            process = context.Process(target=_serve, args=(theirs,), daemon=True)
-            process.start()
-            theirs.close()
-            self.connections.append(ours)
-            self.processes.append(process)
+        self.context = multiprocessing.get_context("forkserver")
+        self.connections: list[Any] = [None] * count
+        self.processes: list[Any] = [None] * count
+        self.resident = [0.0] * count
+        self.first: list[float | None] = [None] * count
+        for worker in range(count):
+            self._start(worker)
+
+    def _start(self, worker: int) -> None:
+        ours, theirs = self.context.Pipe()
+        process = self.context.Process(target=_serve, args=(theirs,), daemon=True)
+        process.start()
+        theirs.close()
+        self.connections[worker], self.processes[worker] = ours, process
+        self.first[worker] = None
+
+    def _stop(self, worker: int) -> None:
+        try:
+            self.connections[worker].send(None)
+        except OSError:
+            pass
+        self.processes[worker].join(timeout=10)
+        if self.processes[worker].is_alive():
+            self.processes[worker].kill()
+        self.connections[worker].close()
 
     def send(self, worker: int, message: Any) -> None:
+        first = self.first[worker]
+        if (message[0] == "render" and first is not None
+                and self.resident[worker] > first + self.RENEW_MB):
+            self._stop(worker)
+            self._start(worker)
         self.connections[worker].send(message)
 
     def receive(self, workers: set[int]) -> tuple[int, ChunkResult]:
@@ -456,25 +506,23 @@ class _Workers:
         ready = wait([self.connections[w] for w in workers])[0]
         worker = self.connections.index(ready)
         try:
-            reply = ready.recv()
+            kind, payload, resident = ready.recv()
         except (EOFError, OSError):
             raise RuntimeError("a PDF worker process ended unexpectedly") from None
-        if isinstance(reply, tuple):
-            raise RuntimeError("a PDF worker failed:\n" + reply[1])
-        return worker, reply
+        if kind == "build error":
+            from scripts.sphinx_run import BuildError
+
+            raise BuildError(payload)
+        if kind != "result":
+            raise RuntimeError("a PDF worker failed:\n" + payload)
+        self.resident[worker] = resident
+        if self.first[worker] is None:
+            self.first[worker] = resident
+        return worker, payload
 
     def close(self) -> None:
-        for connection in self.connections:
-            try:
-                connection.send(None)
-            except OSError:
-                pass
-        for process in self.processes:
-            process.join(timeout=10)
-            if process.is_alive():
-                process.kill()
-        for connection in self.connections:
-            connection.close()
+        for worker in range(len(self.processes)):
+            self._stop(worker)
 
 
 ID_ATTRIBUTE = re.compile(r'\sid="([^"]+)"')

@@ -209,3 +209,13 @@ def test_page_numbers_are_filled_in_only_where_they_take_the_same_width() -> Non
     pages = laid_out("proportional-nums", "111")
     assert not fill_numbers(pages, {"x": 888})
     assert _after_texts(pages) == ["\xa0p.\xa0111"]
+
+
+@pytest.mark.parametrize("parallel", ["0", "1"])
+def test_an_unknown_pdf_variant_is_a_clear_error(tmp_path: Path, parallel: str) -> None:
+    result = run_build(MINIMAL_BOOK, tmp_path, "pdf", env=EPOCH | {
+        "BOOK_PDF_PARALLEL": parallel, "BOOK_PDF_VARIANT": "pdf/z-9"})
+    assert result.returncode == 1
+    assert "BOOK_PDF_VARIANT='pdf/z-9' is not a PDF variant" in result.stderr
+    assert "pdf/ua-1" in result.stderr and "Traceback" not in result.stderr
+    assert not list((tmp_path / "pdf").glob("*.pdf"))

@@ -29,12 +29,11 @@ Transforms set classes only; all presentation is in ``conf/css/print.css``.
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from _print_manifest import MANIFEST_NAME, PRINT_CSS, NoteRecord, PrintManifest
 from bookstructure import BookPart, book_parts
 from docutils import nodes
 from sphinx import addnodes
@@ -50,10 +49,8 @@ logger = logging.getLogger(__name__)
 
 CONF = Path(__file__).resolve().parent.parent
 TEMPLATES = CONF / "templates" / "print"
-PRINT_CSS = CONF / "css" / "print.css"
 BUILDER = "printhtml"
 HTML_NAME = "book.html"
-MANIFEST_NAME = "book.json"
 
 # Words the print template and CSS-free parts of the tree need, by language (fallback: en).
 LABELS: dict[str, dict[str, str]] = {
@@ -95,42 +92,6 @@ class print_note(nodes.Inline, nodes.Element):
 
 class print_note_anchor(nodes.Inline, nodes.Element):
     """An empty mark at a note's call that keeps the call's id (to find its page)."""
-
-
-@dataclass(frozen=True)
-class NoteRecord:
-    """Where a note is called and where its body is, for the PDF's placement check."""
-
-    docname: str
-    label: str
-    call_id: str
-    note_id: str
-    excerpt: str
-
-
-@dataclass(frozen=True)
-class PrintManifest:
-    """What ``scripts/pdf.py`` needs to know about the print document it renders."""
-
-    slug: str
-    title: str
-    date: str
-    identifier: str
-    language: str
-    html: str
-    parts: list[dict[str, Any]]  # each with "span": [start, end) in the HTML text
-    notes: list[NoteRecord]
-    front: list[int] = field(default_factory=list)  # [start, end) of the front pages
-
-    def dump(self, path: Path) -> None:
-        path.write_text(json.dumps(asdict(self), ensure_ascii=False, indent=1),
-                        encoding="utf-8")
-
-    @classmethod
-    def load(cls, path: Path) -> PrintManifest:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        data["notes"] = [NoteRecord(**n) for n in data["notes"]]
-        return cls(**data)
 
 
 # -- Transforms ------------------------------------------------------------------------
