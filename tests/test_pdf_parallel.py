@@ -1,7 +1,7 @@
 """The chapter-parallel PDF against the one-shot render, its chunk cache, the book generator.
 
 The fixture book is built twice with the real command line: ``BOOK_PDF_PARALLEL=1`` (chunks
-of parts in worker processes, joined with pypdf) and ``BOOK_PDF_PARALLEL=0`` (one
+of parts in worker processes, joined with pikepdf) and ``BOOK_PDF_PARALLEL=0`` (one
 WeasyPrint render). They must agree page for page: the same number of pages, the same text
 on each page (pdftotext, whitespace collapsed), the same outline with the same target
 pages, the same named destinations on the same pages, and the same tagging and metadata.
