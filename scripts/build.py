@@ -38,13 +38,15 @@ def _editions() -> dict[str, Callable[[BookPaths], Path]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.build", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("editions", nargs="*", default=["all"],
+    # a plain string: argparse checks a default list against the choices as one value
+    parser.add_argument("editions", nargs="*", default="all",
                         choices=["html", "pdf", "epub", "all"], metavar="EDITION",
                         help="html, pdf, epub or all (default: all)")
     parser.add_argument("--book", default="book", help="the book directory (default: book)")
     parser.add_argument("--build", default="_build", help="output directory (default: _build)")
     args = parser.parse_args(argv)
-    wanted = ["html", "pdf", "epub"] if "all" in args.editions else args.editions
+    chosen = [args.editions] if isinstance(args.editions, str) else args.editions
+    wanted = ["html", "pdf", "epub"] if "all" in chosen else chosen
     editions = _editions()
     try:
         paths = BookPaths.from_args(args.book, args.build)

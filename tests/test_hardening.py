@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURE_BOOK, ROOT, run_build
+from conftest import FIXTURE_BOOK, MINIMAL_BOOK, ROOT, run_build
 
 EPOCH = {"SOURCE_DATE_EPOCH": "1700000000"}
 
@@ -153,3 +153,10 @@ def test_a_second_build_into_the_same_dir_waits_for_the_first(tmp_path: Path) ->
     assert proc.wait(timeout=120) == 0
     assert "waiting: another build is writing to" in proc.stderr.read()
     assert (out / "html" / "index.html").is_file()
+
+
+def test_without_edition_arguments_all_three_are_built(tmp_path: Path) -> None:
+    result = run_build(MINIMAL_BOOK, tmp_path)
+    assert result.returncode == 0, result.stderr
+    for edition, suffix in (("html", "index.html"), ("pdf", "*.pdf"), ("epub", "*.epub")):
+        assert list((tmp_path / edition).glob(suffix)), edition
