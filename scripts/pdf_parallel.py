@@ -599,6 +599,10 @@ def render_parallel(html: str, manifest: Any, css_text: str, target: Path, cache
                 results[index], pdfs[index] = result, cache / f"{key}.pdf"
         phases["numbers"] = time.perf_counter() - clock - phases["layout"]
         starts, counters, where = _positions(chunks, results)
+        refused = [u for r in results for u in r.refused]
+        if refused:  # the caller reports them; there is nothing to join
+            return ParallelRender(0, {}, [], refused, len(chunks), counter["renders"],
+                                  phases, counter["filled"])
         # 3. margin pages: a few documents of consecutive chunks (each render has a fixed
         # cost)
         head, tail = html[:manifest.front[0]], html[manifest.parts[-1]["span"][1]:]

@@ -219,3 +219,26 @@ def test_an_unknown_pdf_variant_is_a_clear_error(tmp_path: Path, parallel: str) 
     assert "BOOK_PDF_VARIANT='pdf/z-9' is not a PDF variant" in result.stderr
     assert "pdf/ua-1" in result.stderr and "Traceback" not in result.stderr
     assert not list((tmp_path / "pdf").glob("*.pdf"))
+
+
+def test_files_the_workers_may_not_read_are_reported_not_joined(both: dict,
+                                                                 tmp_path: Path) -> None:
+    """The fetcher in each worker refuses what is outside the allowed roots (here: the
+    stage itself, so print.css); the driver returns the refusals for the build to report."""
+    import sys
+
+    from scripts.pdf import FONT_DIRS, pdf_identifier
+    from scripts.pdf_parallel import render_parallel
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "conf" / "ext"))
+    from _print_manifest import PRINT_CSS, PrintManifest
+
+    stage = both["parallel"][0].parent.parent / ".stage" / "printhtml"
+    manifest = PrintManifest.load(stage / "book.json")
+    html = (stage / manifest.html).read_text(encoding="utf-8")
+    target = tmp_path / "out.pdf"
+    result = render_parallel(html, manifest, PRINT_CSS.read_text(encoding="utf-8"), target,
+                             tmp_path / "cache", roots=[*FONT_DIRS], stage=stage,
+                             variant="pdf/ua-1", identifier=pdf_identifier(manifest))
+    assert any(url.endswith("print.css") for url in result.refused), result.refused
+    assert not target.exists()
