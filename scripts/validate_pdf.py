@@ -3,12 +3,16 @@
 - fonts: every font embedded (and subset), as ``pdffonts`` reports them;
 - structure: tagged (``/MarkInfo /Marked true``), a language, a title, an outline;
 - notes: every footnote body on the page of its call, read from the PDF's named
-  destinations and the print manifest (``BUILD/.stage/printhtml/book.json``).
+  destinations and the print manifest (``BUILD/.stage/printhtml/book.json``);
+- text placement: no word off the page and no two words printed over each other (a line
+  that cannot break runs out of its column, a float over text), from ``pdftotext -bbox``.
 """
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -87,8 +91,52 @@ def check_notes(pdf: Path) -> Findings:
     return findings
 
 
+PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', re.S)
+WORD = re.compile(r'<word xMin="([\d.-]+)" yMin="([\d.-]+)" xMax="([\d.-]+)" '
+                  r'yMax="([\d.-]+)">(.*?)</word>')
+OVERLAP = 0.3  # of the smaller word's box: more is one word printed over another
+
+
+def check_text_placement(pdf: Path) -> Findings:
+    """No word outside the page, no two words over each other (``pdftotext -bbox``)."""
+    if shutil.which("pdftotext") is None:
+        raise ValidatorMissing("pdftotext (poppler-utils) not installed: run `make`")
+    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True,
+                         text=True, check=True).stdout
+    pages = PAGE.findall(out)
+    findings = Findings("text placement", checked=len(pages))
+    for number, (width, height, body) in enumerate(pages, start=1):
+        words = [(float(a), float(b), float(c), float(d), html.unescape(text))
+                 for a, b, c, d, text in WORD.findall(body)]
+        for x0, y0, x1, y1, text in words:
+            if x0 < 0 or y0 < 0 or x1 > float(width) or y1 > float(height):
+                findings.errors.append(f"{pdf.name}: page {number}: {text!r} runs off the page")
+        for first, second in overlapping(words):
+            findings.errors.append(f"{pdf.name}: page {number}: {first!r} and {second!r} "
+                                   "are printed over each other")
+    return findings
+
+
+def overlapping(words: list[tuple[float, float, float, float, str]]) -> list[tuple[str, str]]:
+    """Pairs of words whose boxes share more than ``OVERLAP`` of the smaller one."""
+    found = []
+    ordered = sorted(words)  # by left edge: only words starting before one's right edge
+    for i, (x0, y0, x1, y1, text) in enumerate(ordered):
+        for u0, v0, u1, v1, other in ordered[i + 1:]:
+            if u0 >= x1:
+                break
+            w, h = min(x1, u1) - max(x0, u0), min(y1, v1) - max(y0, v0)
+            if w <= 0 or h <= 0:
+                continue
+            smaller = min((x1 - x0) * (y1 - y0), (u1 - u0) * (v1 - v0))
+            if smaller > 0 and w * h > OVERLAP * smaller:
+                found.append((text, other))
+    return found
+
+
 CHECKS: dict[str, Callable[[Path], Findings]] = {
     "pdffonts (embedded, subset)": check_fonts,
     "tagged, language, title, outline": check_structure,
     "notes on their call's page": check_notes,
+    "text placement (on the page, no overlaps)": check_text_placement,
 }

@@ -176,6 +176,16 @@ def test_every_font_is_embedded_and_a_real_book_face(book: str,
     assert "EB Garamond 12 Regular" in names
 
 
+@pytest.mark.parametrize("book", ALL)
+def test_no_text_runs_off_the_page_or_over_other_text(book: str,
+                                                       request: pytest.FixtureRequest) -> None:
+    from scripts.validate_pdf import check_text_placement
+
+    pdf: BuiltPdf = request.getfixturevalue(book)
+    findings = check_text_placement(pdf.path)
+    assert findings.checked > 5 and findings.errors == []
+
+
 def test_belarusian_and_lacinka_text_is_extractable(fixture_pdf: BuiltPdf,
                                                     minimal_pdf: BuiltPdf) -> None:
     text = " ".join(fixture_pdf.flat(i) for i in range(len(fixture_pdf.pages)))
