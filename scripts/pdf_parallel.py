@@ -75,6 +75,7 @@ class Chunk:
     first_body: bool  # starts with the first body part: print.css restarts folios at 1
     last: bool
     span: tuple[int, int] = (0, 0)  # [start, end) of its parts in the whole print HTML
+    lists_pages: bool = False  # the front pages (contents) or an index: numbers of all
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ def plan_chunks(html: str, manifest: Any, max_chars: int = MAX_CHUNK_CHARS) -> l
     if current:
         groups.append(current)
     chunks = [Chunk(0, ("front pages",), head + html[front_start:front_end] + CHUNK_END + tail,
-                    False, not groups, (front_start, front_end))]
+                    False, not groups, (front_start, front_end), True)]
     first_body_done = False
     for number, group in enumerate(groups, start=1):
         last = number == len(groups)
@@ -157,7 +158,8 @@ def plan_chunks(html: str, manifest: Any, max_chars: int = MAX_CHUNK_CHARS) -> l
         first_body_done = first_body_done or is_first_body
         chunks.append(Chunk(number, tuple(p["docname"] for p in group),
                             head + body + ("" if last else CHUNK_END) + tail,
-                            is_first_body, last, (group[0]["span"][0], group[-1]["span"][1])))
+                            is_first_body, last, (group[0]["span"][0], group[-1]["span"][1]),
+                            group[0]["role"] == "index"))
     return chunks
 
 
@@ -700,7 +702,7 @@ def _lay_out_all(chunks: list[Chunk], html: str, results: list, pdfs: list,
         resets.append(index if chunk.first_body or not resets else resets[-1])
     refers = [set(LOCAL_HREF.findall(c.html)) for c in chunks]
     order = sorted(range(len(chunks)),
-                   key=lambda i: (i == 0 or "genindex" in chunks[i].names, i))
+                   key=lambda i: (chunks[i].lists_pages, i))
     todo = [i for i in order if results[i] is None]
     laying: dict[int, int] = {}  # worker → the chunk it is laying out
     kept: dict[int, int] = {}  # worker → the chunk it keeps, waiting for numbers
