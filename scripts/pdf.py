@@ -49,10 +49,10 @@ FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
 # WeasyPrint names images by the md5 of their URL, so a path that depends on BUILD would
 # make two builds of the same book differ.
 STAGE_URL = "file:///print-edition-stage/"
-# Below this much print HTML (≈ 185 A5 pages) the one-shot render is used: the chunks would
-# save a few seconds (this book, 77 pages: 7.9 s against 10.3 s for the build) but each
-# chunk's PDF carries its own font subsets (1,078 KiB against 458 KiB) and three processes
-# with WeasyPrint loaded need more memory than one (292 MB against 230 MB).
+# Below this much print HTML (≈ 185 A5 pages) the one-shot render is used: chunks would
+# save little (this book, 77 pages: 9.3 s against 10.3 s for the build) and cost more
+# memory (three processes with WeasyPrint loaded: 298 MB against 230 MB) and some size
+# (525 KiB against 458 KiB).
 PARALLEL_MIN_CHARS = 500_000
 
 

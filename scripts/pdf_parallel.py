@@ -55,7 +55,7 @@ from typing import Any
 
 XREF_SCHEME = "book-xref:"
 CHUNK_END = '<div class="print-chunk-end"></div>\n'
-CACHE_VERSION = "4"  # 4: layouts and PDFs cached apart, numbers filled in
+CACHE_VERSION = "5"  # 5: the fonts of each chunk recorded (pdf_fonts)
 # A chunk holds whole parts up to about this many characters of print HTML (≈ 55 A5
 # pages, ≈ 15 for the smallest): a worker's memory is bounded by it, enough chunks keep
 # every core busy, and each render has a fixed cost (stylesheet, fonts) of about 0.1 s.
@@ -107,6 +107,7 @@ class ChunkResult:
     refused: list[str] = field(default_factory=list)
     seconds: float = 0.0
     numbers: dict[str, int] = field(default_factory=dict)  # the numbers it printed
+    fonts: dict[str, Any] = field(default_factory=dict)  # pdf_fonts.chunk_fonts of its PDF
 
 
 @dataclass
@@ -234,6 +235,8 @@ def _lay_out(job: ChunkJob) -> _Laid:
 
 
 def _write(laid: _Laid, write_to: str | None = None) -> None:
+    from scripts.pdf_fonts import chunk_fonts
+
     job = laid.job
     laid.document.copy(laid.pages).write_pdf(write_to or job.write_to,
                                              pdf_variant=job.variant,
@@ -241,6 +244,7 @@ def _write(laid: _Laid, write_to: str | None = None) -> None:
                                              pdf_identifier=job.identifier,
                                              custom_metadata=False)
     laid.result.written = True
+    laid.result.fonts = chunk_fonts(write_to or job.write_to)
 
 
 def fill_numbers(pages: list[Any], numbers: dict[str, int]) -> bool:
@@ -297,7 +301,8 @@ def _serve(connection: Any) -> None:
     the chunk prints page numbers (then keep it, ``written`` False); ``("finish",
     (numbers, path))`` → fill the kept chunk's numbers in and write it to ``path`` (``written`` False when
     they do not fit: it is dropped); ``("drop", None)`` → forget the kept chunk (no reply);
-    ``None`` → stop. Every reply is a ``ChunkResult`` or ``("error", traceback)``.
+    ``("fonts", faces)`` → one program per shared face (``pdf_fonts.build_programs``);
+    ``None`` → stop. Every reply is ``(kind, payload, resident MB)``.
     """
     import logging
     import traceback
@@ -323,6 +328,11 @@ def _serve(connection: Any) -> None:
             if kind == "drop":
                 kept = None
                 _give_back()
+                continue
+            if kind == "fonts":
+                from scripts.pdf_fonts import build_programs
+
+                connection.send(("result", build_programs(payload), _resident_mb()))
                 continue
             if kind == "render":
                 kept = None
@@ -626,6 +636,8 @@ def render_parallel(html: str, manifest: Any, css_text: str, target: Path, cache
             margin_results[i] = result
         phases["margins"] = (time.perf_counter() - clock - phases["layout"]
                              - phases["numbers"])
+        # 4. one program per face for the whole book, instead of one per chunk
+        programs = _font_programs(workers, cache, key_of, [*results, *margin_results])
     finally:
         workers.close()
     clock = time.perf_counter()
@@ -638,7 +650,7 @@ def render_parallel(html: str, manifest: Any, css_text: str, target: Path, cache
         if margin.pages != offset:
             raise RuntimeError(f"chunks {[chunks[i].names for i in group]}: {offset} pages "
                                f"of text but {margin.pages} of running heads")
-    merge_chunks([p for p in pdfs if p is not None], margins, target, identifier)
+    merge_chunks([p for p in pdfs if p is not None], margins, target, identifier, programs)
     phases["merge"] = time.perf_counter() - clock
     _prune(cache, used)
     anchors: dict[str, int] = {}
@@ -649,6 +661,27 @@ def render_parallel(html: str, manifest: Any, css_text: str, target: Path, cache
                           [w for r in results for w in r.warnings],
                           [u for r in results for u in r.refused], len(chunks),
                           counter["renders"], phases, counter["filled"])
+
+
+def _font_programs(workers: _Workers, cache: Path, key_of: Any,
+                   results: list[ChunkResult]) -> dict[str, bytes]:
+    """The faces several chunks embed, each subset once to all their glyphs (cached)."""
+    import base64
+
+    from scripts.pdf_fonts import shared_faces
+
+    faces = shared_faces([r.fonts for r in results])
+    if not faces:
+        return {}
+    path = cache / f"{key_of('fonts', faces)}.json"
+    if path.is_file():
+        stored = json.loads(path.read_text("utf-8"))
+        return {name: base64.b64decode(data) for name, data in stored.items()}
+    workers.send(0, ("fonts", {n: {**f, "widths": dict(f["widths"])} for n, f in faces.items()}))
+    _, programs = workers.receive({0})
+    path.write_text(json.dumps({name: base64.b64encode(data).decode()
+                                for name, data in programs.items()}), encoding="utf-8")
+    return programs
 
 
 def _job(chunk: Chunk, text: str, numbers: dict[str, int], write_to: Path, common: dict,
@@ -838,16 +871,19 @@ def _prune(cache: Path, used: set[str]) -> None:
 
 
 def merge_chunks(paths: list[Path], margins: list[tuple[Path, int] | None], target: Path,
-                 identifier: bytes) -> None:
+                 identifier: bytes, programs: dict[str, bytes] | None = None) -> None:
     """Join chunk PDFs into one tagged PDF with one outline, name tree and metadata, each
     page under its margin page (running head, folio) drawn as an artifact (pikepdf/qpdf:
     objects are copied once per source, so every reference to a page lands on its copy).
 
     One chunk is open at a time: once its pages, structure, destinations and outline are
     copied, the streams they use get their (still compressed) data copied too, and the
-    chunk is closed, so memory holds the merged book, not every chunk besides."""
+    chunk is closed, so memory holds the merged book, not every chunk besides. Fonts named
+    in ``programs`` (by ``/FontName``) get that one program instead of their own."""
     import pikepdf
     from pikepdf import Array, Dictionary, Name, String
+
+    from scripts.pdf_fonts import use_programs
 
     out = pikepdf.new()
     last_use = {margin[0]: number for number, margin in enumerate(margins) if margin}
@@ -861,6 +897,7 @@ def merge_chunks(paths: list[Path], margins: list[tuple[Path, int] | None], targ
     version = "1.7"
     annotation_key = 0  # set once the page count is known
     keys_later: list[Any] = []  # annotations whose /StructParent is renumbered at the end
+    font_streams: dict[str, Any] = {}
     for number, path in enumerate(paths):
         source = pikepdf.open(path)
         first_page = len(out.pages)
@@ -922,8 +959,9 @@ def merge_chunks(paths: list[Path], margins: list[tuple[Path, int] | None], targ
                     catalog[key] = out.copy_foreign(value) if value.is_indirect else value
             docinfo = {k: out.copy_foreign(v) if v.is_indirect else v
                        for k, v in docinfo.items()}
-        _own_stream_data([out.pages[i].obj for i in range(first_page, len(out.pages))]
-                         + (list(catalog.values()) if number == 0 else []))
+        new_pages = [out.pages[i].obj for i in range(first_page, len(out.pages))]
+        use_programs(out, new_pages, programs or {}, font_streams)
+        _own_stream_data(new_pages + (list(catalog.values()) if number == 0 else []))
         source.close()
         if margin is not None and last_use[margin[0]] == number:
             opened.pop(margin[0]).close()

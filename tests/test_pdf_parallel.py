@@ -242,3 +242,55 @@ def test_files_the_workers_may_not_read_are_reported_not_joined(both: dict,
                              variant="pdf/ua-1", identifier=pdf_identifier(manifest))
     assert any(url.endswith("print.css") for url in result.refused), result.refused
     assert not target.exists()
+
+
+def test_every_page_looks_the_same_as_the_one_shot_render(both: dict, tmp_path: Path) -> None:
+    """Pixels, not only text: glyphs from the shared font programs, running heads drawn
+    over the pages, filled-in page numbers."""
+    from PIL import Image, ImageChops
+
+    for name in ("parallel", "one-shot"):
+        subprocess.run(["pdftoppm", "-r", "50", "-png", str(both[name][0]),
+                        str(tmp_path / name)], check=True)
+    parallel = sorted(tmp_path.glob("parallel-*.png"))
+    single = sorted(tmp_path.glob("one-shot-*.png"))
+    assert len(parallel) == len(single) > 10
+    for a, b in zip(parallel, single, strict=True):
+        difference = ImageChops.difference(Image.open(a).convert("L"), Image.open(b).convert("L"))
+        assert difference.getbbox() is None, f"{a.name} differs in {difference.getbbox()}"
+
+
+def test_each_face_is_embedded_once(both: dict) -> None:
+    import pikepdf
+
+    from scripts.pdf_fonts import type0_fonts
+
+    programs: dict[str, set] = {}
+    with pikepdf.open(both["parallel"][0]) as pdf:
+        for page in pdf.pages:
+            for font in type0_fonts(page.obj):
+                descriptor = font.DescendantFonts[0].FontDescriptor
+                program = descriptor.get("/FontFile3") or descriptor.get("/FontFile2")
+                programs.setdefault(str(descriptor.FontName), set()).add(program.objgen)
+    assert len(programs) >= 2  # regular and italic at least
+    assert all(len(found) == 1 for found in programs.values()), programs
+    size = both["parallel"][0].stat().st_size
+    assert size < 1.3 * both["one-shot"][0].stat().st_size
+
+
+def test_font_widths_and_shared_faces() -> None:
+    import pikepdf
+
+    from scripts.pdf_fonts import shared_faces, used_glyphs
+
+    widths = pikepdf.Array([1, pikepdf.Array([200, 285]), 9, 11, 500])
+    assert used_glyphs(widths) == {1: 200, 2: 285, 9: 500, 10: 500, 11: 500}
+    face = {"postscript": "EBGaramond12-Regular", "key": "/FontFile3"}
+    one = {"ABCDEF+Text": {**face, "widths": [[1, 200.0], [5, 300.0]]}}
+    two = {"ABCDEF+Text": {**face, "widths": [[5, 300.0], [7, 410.0]]},
+           "GHIJKL+Only-Here": {**face, "widths": [[3, 100.0]]}}
+    shared = shared_faces([one, two])
+    assert list(shared) == ["ABCDEF+Text"]  # a face of one document is left as it is
+    assert shared["ABCDEF+Text"]["widths"] == {1: 200.0, 5: 300.0, 7: 410.0}
+    other = {"ABCDEF+Text": {**face, "widths": [[5, 333.0]]}}  # another font version
+    assert shared_faces([one, other]) == {}
