@@ -44,6 +44,7 @@ bibtex_reference_style = "label"
 
 # -- Web edition -------------------------------------------------------------------------
 html_theme = "sphinx_book_theme"
+html_math_renderer = "mathjax"  # the print and EPUB builders set math as SVG (ext/math_svg.py)
 templates_path = [str(CONF / "templates" / "web")]
 html_static_path = [str(CONF / "css")]
 html_css_files = ["web.css"]

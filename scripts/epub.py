@@ -141,13 +141,28 @@ def write_package(stage: Path, package: dict[str, Any], out: Path, modified: dt.
         book.add_metadata("DC", "subject", subject)
 
     documents = [item["href"] for item in package["spine"]]  # the nav document among them
-    has_images = bool(package["images"])
+    texts: list[str] = []
+    ids = _Ids()
+    items: dict[str, Any] = {}
+    has_math = False
+    for href in documents:
+        data = (stage / href).read_bytes()
+        texts.append(_visible_text(data))
+        item = epub.EpubItem(uid=ids.make(href), file_name=href,
+                             media_type=MEDIA_TYPES[".xhtml"], content=data)
+        # formulas are inline SVG (conf/ext/math_svg.py), which the manifest declares
+        has_math = has_math or b'class="math-svg"' in data
+        item.properties = (["nav"] if href == "nav.xhtml" else []) + (
+            ["svg"] if b"<svg" in data else [])
+        items[href] = item
+    has_images = bool(package["images"]) or has_math
     access = Accessibility(
         access_modes=("textual", "visual") if has_images else ("textual",),
         sufficient=("textual",),
         features=tuple(f for f, on in (
             ("structuralNavigation", True), ("tableOfContents", True),
             ("readingOrder", True), ("alternativeText", has_images),
+            ("describedMath", has_math),
             ("index", package["has_index"]), ("displayTransformability", True),
         ) if on),
     )
@@ -157,16 +172,6 @@ def write_package(stage: Path, package: dict[str, Any], out: Path, modified: dt.
     cover_data = _cover_image(package, meta)
     book.set_cover(package["cover_href"], cover_data, create_page=False)
 
-    texts: list[str] = []
-    ids = _Ids()
-    items: dict[str, Any] = {}
-    for href in documents:
-        data = (stage / href).read_bytes()
-        texts.append(_visible_text(data))
-        item = epub.EpubItem(uid=ids.make(href), file_name=href,
-                             media_type=MEDIA_TYPES[".xhtml"], content=data)
-        item.properties = ["nav"] if href == "nav.xhtml" else []
-        items[href] = item
     for href in documents:
         book.add_item(items[href])
     book.add_item(epub.EpubNcx())

@@ -12,6 +12,10 @@ bibliography in the back. An author says it in a document's front matter::
 Without ``role``, a document holding a ``{glossary}`` is the glossary, one holding a
 ``{bibliography}`` the bibliography, a front-matter document a preface, a back-matter
 document an appendix and a body document a chapter. ``genindex`` in a toctree is the index.
+
+The root document (``index.md``) usually holds only the book's metadata and its toctrees.
+When it has text of its own (an introduction, as in many MyST books), it is a part too:
+the first of the front matter, role ``introduction``, so that no edition drops it.
 """
 
 from __future__ import annotations
@@ -51,10 +55,54 @@ class BookPart:
         return ".".join(str(n) for n in self.number) if self.number else ""
 
 
+# Paragraphs ext/bookmeta.py adds to a root document that has no heading of its own.
+_GENERATED = frozenset({"book-subtitle", "book-author", "book-description"})
+
+
+def _generated(node: nodes.Node) -> bool:
+    return isinstance(node, nodes.Element) and bool(_GENERATED & set(node["classes"]))
+
+
+def has_own_content(doctree: nodes.Node) -> bool:
+    """Whether a document holds more than a title, toctrees and generated title-page text."""
+    def scaffolding(node: nodes.Node) -> bool:
+        return _generated(node) or isinstance(node, (
+            nodes.docinfo, nodes.title, addnodes.toctree, nodes.comment, nodes.target,
+            nodes.system_message, nodes.meta))
+
+    tree = doctree.deepcopy()
+    for node in list(tree.findall(scaffolding)):
+        if node.parent is not None:
+            node.parent.remove(node)
+    return bool(tree.astext().strip()) or any(True for _ in tree.findall(nodes.image))
+
+
+def remove_toctrees(doctree: nodes.Node) -> None:
+    """Take the toctrees (and their emptied wrappers) out of a document: in print and in the
+    EPUB the parts they list follow as parts of their own."""
+    for toctree in list(doctree.findall(addnodes.toctree)):
+        wrapper = toctree.parent
+        wrapper.remove(toctree)
+        if isinstance(wrapper, nodes.compound) and not wrapper.children:
+            wrapper.parent.remove(wrapper)
+
+
+def root_part_body(doctree: nodes.Node) -> None:
+    """The root document as a part of the print and EPUB editions: its own text, without
+    the toctrees and without the title-page lines the web edition adds (those editions
+    have a title page of their own)."""
+    remove_toctrees(doctree)
+    for node in list(doctree.findall(_generated)):
+        node.parent.remove(node)
+
+
 def _collect(app: Sphinx, doctree: nodes.document) -> None:
-    """doctree-read: note which documents hold a glossary or a bibliography."""
+    """doctree-read: note which documents hold a glossary or a bibliography, and whether
+    the root document has text of its own."""
     env = app.env
     found = set()
+    if env.docname == env.config.root_doc and has_own_content(doctree):
+        found.add("content")
     if any(True for _ in doctree.findall(addnodes.glossary)):
         found.add("glossary")
     for node in doctree.findall(nodes.Element):
@@ -117,10 +165,17 @@ def toctree_order(env: BuildEnvironment) -> list[str]:
 
 
 def book_parts(env: BuildEnvironment) -> list[BookPart]:
-    """The book's documents (without the root document) in reading order."""
+    """The book's documents in reading order; the root document only when it has text of
+    its own (see the module docstring)."""
     found_roles: dict[str, set[str]] = env.__dict__.get("book_found_roles", {})
     parts: list[BookPart] = []
-    for docname in toctree_order(env)[1:]:
+    order = toctree_order(env)
+    root = env.config.root_doc
+    if "content" in found_roles.get(root, set()):
+        title_node = env.titles.get(root)
+        parts.append(BookPart(root, title_node.astext() if title_node is not None else root,
+                              "front", "introduction"))
+    for docname in order[1:]:
         if docname == "genindex":
             parts.append(BookPart("genindex", "Index", "back", "index"))
             continue
@@ -146,4 +201,4 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-merge-info", _merge)
     app.connect("env-updated", _check_metadata)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True,
-            "env_version": 1}
+            "env_version": 2}

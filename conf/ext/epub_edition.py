@@ -32,7 +32,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bookstructure import BookPart, book_parts
+import math_svg
+from bookstructure import BookPart, book_parts, root_part_body
 from docutils import nodes
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from lxml import etree
@@ -226,6 +227,19 @@ class EpubNotes(SphinxPostTransform):
     def run(self, **kwargs: Any) -> None:
         labels, _lang = labels_for(self.config.language or "en")
         footnotes_to_asides(self.document, labels)
+
+
+class EpubRootToctrees(SphinxPostTransform):
+    """The root document, when it is a part (an introduction), without its toctrees (the
+    navigation document lists the parts, and they follow in the reading order) and the
+    web edition's title-page lines (the EPUB has its title page)."""
+
+    default_priority = 5
+    builders = (BUILDER,)
+
+    def run(self, **kwargs: Any) -> None:
+        if self.env.docname == self.config.root_doc:
+            root_part_body(self.document)
 
 
 class EpubImages(SphinxPostTransform):
@@ -489,6 +503,10 @@ class EpubEditionBuilder(StandaloneHTMLBuilder):
     def get_theme_config(self) -> tuple[str, dict[str, Any]]:
         return "basic", {}
 
+    @property
+    def math_renderer_name(self) -> str:
+        return math_svg.RENDERER  # an EPUB has no scripts: formulas are set as SVG
+
     def init_js_files(self) -> None:
         self._js_files = []  # an EPUB without scripts
 
@@ -743,4 +761,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(note_backlink, **{BUILDER: (EpubTranslator.visit_note_backlink, None)})
     app.add_post_transform(EpubNotes)
     app.add_post_transform(EpubImages)
+    app.add_post_transform(EpubRootToctrees)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -33,8 +33,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+import math_svg
 from _print_manifest import MANIFEST_NAME, PRINT_CSS, NoteRecord, PrintManifest
-from bookstructure import BookPart, book_parts
+from bookstructure import BookPart, book_parts, remove_toctrees, root_part_body
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
@@ -124,6 +125,11 @@ class PrintUniqueIds(SphinxPostTransform):
                     first_section = False
                     if number:
                         node[0]["secnumber"] = tuple(number)
+                if isinstance(node, nodes.math_block) and node.get("number") and node["ids"]:
+                    number = fignums.get("displaymath", {}).get(node["ids"][0])
+                    if number:  # as the {eq} role prints it: (1.1)
+                        node["eqnumber"] = self.config.math_numsep.join(
+                            ".".join(map(str, number)).rsplit(".", 1))
                 figtype = std.get_enumerable_node_type(node)
                 if figtype and node["ids"] and figtype in numfig_format:
                     number = fignums.get(figtype, {}).get(node["ids"][0])
@@ -397,6 +403,10 @@ class PrintHTMLBuilder(SingleFileHTMLBuilder):
     def get_theme_config(self) -> tuple[str, dict[str, Any]]:
         return "basic", {}  # never the web theme: its chrome and scripts must not leak
 
+    @property
+    def math_renderer_name(self) -> str:
+        return math_svg.RENDERER  # no scripts in print: formulas are set as SVG
+
     def init_js_files(self) -> None:
         self.script_files = []
 
@@ -429,11 +439,10 @@ class PrintHTMLBuilder(SingleFileHTMLBuilder):
                 start += self.index_section(title)
             else:
                 doctree = self.env.get_doctree(part_info.docname)
-                for toctree in list(doctree.findall(addnodes.toctree)):
-                    wrapper = toctree.parent
-                    toctree.parent.remove(toctree)
-                    if isinstance(wrapper, nodes.compound) and not wrapper.children:
-                        wrapper.parent.remove(wrapper)
+                if part_info.docname == root:
+                    root_part_body(doctree)
+                else:
+                    remove_toctrees(doctree)
                 start.extend(doctree.children)
                 for section in start.findall(nodes.section):
                     section.setdefault("docname", part_info.docname)
