@@ -453,7 +453,8 @@ MARGIN_PAGE = '<div class="print-margin-page"></div>'
 
 
 def doc_anchor(docname: str) -> str:
-    return "document-" + docname.replace("/", "-")
+    """conf/ext/print_edition.doc_anchor, without importing Sphinx."""
+    return "document-" + re.sub(r"[/\s]", "-", docname)
 
 
 # -- the driver ---------------------------------------------------------------------------

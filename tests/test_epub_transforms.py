@@ -189,3 +189,17 @@ def test_generated_cover_is_a_deterministic_png() -> None:
     assert first[:8] == b"\x89PNG\r\n\x1a\n"
     assert first == epub_script.draw_cover("A Title Long Enough to Wrap onto Lines", "Sub",
                                            "Author", size=(400, 600))
+
+
+def test_epub_file_names_are_safe_unique_and_leave_safe_names_alone() -> None:
+    from epub_edition import epub_file_names
+
+    names = epub_file_names({"index", "one", "part1/Chapter One", "chapter-one", "глава",
+                             "cover", "nav", "Notes_2.0"})
+    assert names["index"] == "index" and names["one"] == "one"
+    assert names["Notes_2.0"] == "Notes_2.0"
+    assert names["chapter-one"] == "chapter-one"  # safe: keeps its name
+    assert names["part1/Chapter One"] == "part1/chapter-one"
+    assert names["глава"] == "hlava"
+    assert names["cover"] == "cover-2" and names["nav"] == "nav-2"  # the builder's pages
+    assert len(set(names.values())) == len(names)

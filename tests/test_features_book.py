@@ -129,3 +129,11 @@ def test_code_listing_line_numbers_stand_apart_from_the_code(editions: Editions)
     assert re.search(r"^\s*1\s+def hello", text, re.M), text  # not "1def"
     doc = etree.fromstring(editions.epub_file("EPUB/code.xhtml"))
     assert doc.xpath("//x:span[@class='linenos']/text()", namespaces=NS)[:3] == ["1", "2", "3"]
+
+
+def test_a_document_named_with_spaces_gets_a_safe_epub_file_name(editions: Editions) -> None:
+    assert "EPUB/names-of-things.xhtml" in editions.epub_names()
+    nav = editions.epub_file("EPUB/nav.xhtml").decode()
+    assert 'href="names-of-things.xhtml"' in nav and "Names of things" in nav
+    contents = editions.pdf_text()
+    assert re.search(r"Names of things[ .]*\d+", contents)

@@ -371,6 +371,37 @@ class EpubTranslator(HTML5Translator):
         raise nodes.SkipNode
 
 
+# The pages this builder writes itself, besides the book's documents.
+OWN_PAGES = frozenset({"cover", "titlepage", "nav", "colophon", "genindex"})
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def epub_file_names(docnames: frozenset[str] | set[str]) -> dict[str, str]:
+    """A file name (without suffix) for every document, safe in an EPUB: a docname with
+    spaces or letters outside ASCII ("Chapter One", "глава") is not a valid URL there, or
+    trips older readers, so such a path segment becomes a slug (``chapter-one``,
+    ``hlava``); a name taken by another document or by one of the builder's own pages
+    gets a number."""
+    from bookmeta import slugify
+
+    taken = {name.casefold() for name in OWN_PAGES}
+    names: dict[str, str] = {}
+    # names already safe first, so that they keep their name
+    for docname in sorted(docnames, key=lambda d: (not _safe(d), d)):
+        base = "/".join(part if _SAFE_NAME.fullmatch(part) else slugify(part)
+                        for part in docname.split("/"))
+        name, n = base, 2
+        while name.casefold() in taken:
+            name, n = f"{base}-{n}", n + 1
+        taken.add(name.casefold())
+        names[docname] = name
+    return names
+
+
+def _safe(docname: str) -> bool:
+    return all(_SAFE_NAME.fullmatch(part) for part in docname.split("/"))
+
+
 def section_semantics(role: str) -> dict[str, str]:
     """``epub:type`` and ARIA ``role`` for a part's section."""
     attrs = {"epub:type": role}
@@ -533,7 +564,17 @@ class EpubEditionBuilder(StandaloneHTMLBuilder):
         self.labels, self.labels_lang = labels_for(self.config.language or "en")
 
     def get_target_uri(self, docname: str, typ: str | None = None) -> str:
-        return docname + self.link_suffix
+        if docname in self.env.all_docs:
+            return self.file_names().get(docname, docname) + self.link_suffix
+        return docname + self.link_suffix  # a page this builder writes: cover, nav, …
+
+    def file_names(self) -> dict[str, str]:
+        """Each document's file name in the EPUB (see :func:`epub_file_names`)."""
+        docnames = frozenset(self.env.all_docs)
+        if getattr(self, "_file_names_for", None) != docnames:
+            self._file_names = epub_file_names(docnames)
+            self._file_names_for = docnames
+        return self._file_names
 
     def write_doc(self, docname: str, doctree: nodes.document) -> None:
         doctree.settings = self.docsettings
@@ -692,8 +733,9 @@ class EpubEditionBuilder(StandaloneHTMLBuilder):
             if item.href == "genindex.xhtml" and not Path(self.outdir, item.href).exists():
                 continue
             problems += check_xhtml(Path(self.outdir, item.href), item.href)
+        documents = {self.get_target_uri(doc): doc for doc in self.env.all_docs}
         for problem in problems:
-            docname = problem.path.removesuffix(self.link_suffix)
+            docname = documents.get(problem.path, "")
             location = (docname, problem.line) if docname in self.env.all_docs else None
             logger.warning(f"EPUB: {problem.message} (in {problem.path}:{problem.line})",
                            location=location, type="epub", subtype="xhtml")

@@ -72,12 +72,14 @@ def labels_for(language: str) -> dict[str, str]:
 
 
 def doc_anchor(docname: str) -> str:
-    """The id of a document's part in the print document."""
-    return "document-" + docname.replace("/", "-")
+    """The id of a document's part in the print document (scripts/pdf_parallel.py has the
+    same function, to stay free of Sphinx)."""
+    return "document-" + id_prefix(docname)
 
 
 def id_prefix(docname: str) -> str:
-    return docname.replace("/", "-")
+    """A docname as it can stand in an id: no slashes, no white space."""
+    return re.sub(r"[/\s]", "-", docname)
 
 
 # -- Nodes -----------------------------------------------------------------------------
