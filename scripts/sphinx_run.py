@@ -136,14 +136,14 @@ def _crash_summary(messages: str, builder: str) -> str:
 
 
 def _tidy(messages: str, book: Path) -> str:
-    """Sphinx's warnings with paths shown relative to the current directory."""
+    """Sphinx's warnings with paths shown relative to the current directory, each once."""
     cwd = Path.cwd()
     try:
         shown = str(book.relative_to(cwd))
     except ValueError:
         shown = str(book)
     lines = [line.replace(str(book), shown) for line in messages.splitlines()]
-    return "\n".join(lines)
+    return "\n".join(dict.fromkeys(lines))  # Sphinx repeats some warnings once per use
 
 
 def publish_dir(source: Path, target: Path) -> None:
