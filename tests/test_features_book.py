@@ -137,3 +137,29 @@ def test_a_document_named_with_spaces_gets_a_safe_epub_file_name(editions: Editi
     assert 'href="names-of-things.xhtml"' in nav and "Names of things" in nav
     contents = editions.pdf_text()
     assert re.search(r"Names of things[ .]*\d+", contents)
+
+
+def test_entries_cited_by_label_show_the_label_in_every_edition(editions: Editions) -> None:
+    text = editions.pdf_text("-layout")
+    assert "described by Smith [1]" in text
+    assert re.search(r"^\s*\[1\]\s+John Smith\. A Book of Small Things", text, re.M)
+    doc = editions.epub_file("EPUB/part1/tables.xhtml").decode()
+    assert re.search(r'<span class="bibliography-label">\[1\] </span>John Smith', doc)
+    entry = doc[doc.index('<ul class="bibliography-list">'):]
+    assert "doc-backlink" not in entry[:entry.index("</ul>")]  # no web back-links
+    web = (editions.build / "html" / "part1" / "tables.html").read_text()
+    assert re.search(r'class="citation cited"', web)
+
+
+def test_markdown_column_alignment_reaches_print(editions: Editions) -> None:
+    words = [(float(x0), float(x1), text) for x0, x1, text in re.findall(
+        r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>',
+        editions.pdf_text("-bbox"))]
+    header = next(i for i, w in enumerate(words) if w[2] == "Column" and words[i + 1][2] == "C")
+    column_c, column_b = words[header + 1], words[header - 1]
+    (right,) = [w for w in words if w[2] == "right"]
+    (centre,) = [w for w in words if w[2] == "centre"]
+    # ---: sets "right" flush with the end of its header "Column C", not at its start
+    assert abs(right[1] - column_c[1]) < 1.0
+    # :---: centres "centre" in its column, so it ends before the header "Column B" does
+    assert centre[1] < column_b[1] - 1.0 and centre[0] > words[header - 2][0] + 1.0

@@ -34,6 +34,7 @@ from pybtex.plugin import register_plugin
 from pybtex.style.formatting.plain import Style as PlainStyle
 from pybtex.style.template import field, sentence
 from sphinx.application import Sphinx
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxRole
 
@@ -285,6 +286,20 @@ class FormatCitations(Transform):
                 node.replace_self(text)
 
 
+class MarkCitedEntries(SphinxPostTransform):
+    """A bibliography entry that an in-text citation (sphinxcontrib-bibtex's ``{cite:p}``,
+    printed as its label, "[1]") points to gets the class ``cited``: its label is shown
+    in every edition, so that a reader can find it. Entries reached only through notes
+    (``footcite``) list their sources without labels."""
+
+    default_priority = 900  # after references are resolved: back-references are known
+
+    def run(self, **kwargs: Any) -> None:
+        for citation in self.document.findall(nodes.citation):
+            if citation.get("backrefs"):
+                citation["classes"].append("cited")
+
+
 def _label_order(footnote: nodes.footnote) -> tuple[int, str]:
     label = footnote.children[0].astext() if footnote.children else ""
     return (int(label), "") if label.isdigit() else (1 << 30, label)
@@ -309,5 +324,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_role("footcite", FootCiteRole(), override=True)
     app.add_transform(InsertCitationNotes)
     app.add_transform(FormatCitations)
+    app.add_post_transform(MarkCitedEntries)
     app.add_node(pending_citation)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -333,6 +333,13 @@ class EpubTranslator(HTML5Translator):
             self.body.append("</ul>\n")
 
     def visit_label(self, node: nodes.label) -> None:
+        if isinstance(node.parent, nodes.citation) and "cited" in node.parent["classes"]:
+            # the text cites this entry by its label: "[1]" opens the entry, no back-links
+            paragraph = node.parent.next_node(nodes.paragraph)
+            if paragraph is not None:
+                paragraph.insert(0, nodes.inline("", f"[{node.astext()}] ",
+                                                 classes=["bibliography-label"]))
+            raise nodes.SkipNode
         if isinstance(node.parent, nodes.citation | nodes.footnote):
             raise nodes.SkipNode
         super().visit_label(node)
