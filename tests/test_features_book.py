@@ -163,3 +163,13 @@ def test_markdown_column_alignment_reaches_print(editions: Editions) -> None:
     assert abs(right[1] - column_c[1]) < 1.0
     # :---: centres "centre" in its column, so it ends before the header "Column B" does
     assert centre[1] < column_b[1] - 1.0 and centre[0] > words[header - 2][0] + 1.0
+
+
+def test_a_numbered_chapter_ending_with_its_references_stays_a_chapter(
+        editions: Editions) -> None:
+    doc = etree.fromstring(editions.epub_file("EPUB/part1/tables.xhtml"))
+    types = doc.xpath("//x:section/@epub:type",
+                      namespaces=NS | {"epub": "http://www.idpf.org/2007/ops"})
+    assert "chapter" in types and "bibliography" not in types
+    nav = editions.epub_file("EPUB/nav.xhtml").decode()
+    assert 'epub:type="bibliography"' not in nav

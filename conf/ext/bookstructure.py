@@ -9,9 +9,10 @@ bibliography in the back. An author says it in a document's front matter::
     role: preface          # optional; see ROLES
     ---
 
-Without ``role``, a document holding a ``{glossary}`` is the glossary, one holding a
-``{bibliography}`` the bibliography, a front-matter document a preface, a back-matter
-document an appendix and a body document a chapter. ``genindex`` in a toctree is the index.
+Without ``role``, a document that is mostly a ``{glossary}`` is the glossary, one that is
+mostly a ``{bibliography}`` the bibliography (unless it is a numbered chapter of the
+body), a front-matter document a preface, a back-matter document an appendix and a body
+document a chapter. ``genindex`` in a toctree is the index.
 
 The root document (``index.md``) usually holds only the book's metadata and its toctrees.
 When it has text of its own (an introduction, as in many MyST books), it is a part too:
@@ -96,6 +97,10 @@ def root_part_body(doctree: nodes.Node) -> None:
         node.parent.remove(node)
 
 
+# Characters of text (besides headings) that a glossary or bibliography document may hold.
+_OWN_TEXT_LIMIT = 300
+
+
 def _collect(app: Sphinx, doctree: nodes.document) -> None:
     """doctree-read: note which documents hold a glossary or a bibliography, and whether
     the root document has text of its own."""
@@ -103,12 +108,16 @@ def _collect(app: Sphinx, doctree: nodes.document) -> None:
     found = set()
     if env.docname == env.config.root_doc and has_own_content(doctree):
         found.add("content")
-    if any(True for _ in doctree.findall(addnodes.glossary)):
-        found.add("glossary")
-    for node in doctree.findall(nodes.Element):
-        if node.__class__.__name__ == "bibliography":
+    # A document is the glossary or the bibliography when that is most of what it holds;
+    # a chapter that ends with a short list of its own references stays a chapter.
+    glossaries = list(doctree.findall(addnodes.glossary))
+    apart = [*glossaries, *doctree.findall(nodes.title), *doctree.findall(nodes.footnote)]
+    own_text = len(doctree.astext()) - sum(len(n.astext()) for n in apart)
+    if own_text <= _OWN_TEXT_LIMIT:
+        if glossaries:
+            found.add("glossary")
+        if any(node.__class__.__name__ == "bibliography" for node in doctree.findall(nodes.Element)):
             found.add("bibliography")
-            break
     roles: dict[str, set[str]] = env.__dict__.setdefault("book_found_roles", {})
     roles[env.docname] = found
 
@@ -184,13 +193,16 @@ def book_parts(env: BuildEnvironment) -> list[BookPart]:
         if matter not in MATTERS:
             matter = "body"
         role = str(meta.get("role", ""))
+        number = env.toc_secnumbers.get(docname, {}).get("")
         if role not in ROLES:
             found = found_roles.get(docname, set())
-            role = ("glossary" if "glossary" in found else
-                    "bibliography" if "bibliography" in found else _DEFAULT_ROLE[matter])
+            role = _DEFAULT_ROLE[matter]
+            # a numbered document of the body is a chapter, whatever list it ends with
+            if matter != "body" or not number:
+                role = ("glossary" if "glossary" in found else
+                        "bibliography" if "bibliography" in found else role)
         title_node = env.titles.get(docname)
         title = title_node.astext() if title_node is not None else docname
-        number = env.toc_secnumbers.get(docname, {}).get("")
         parts.append(BookPart(docname, title, matter, role, tuple(number) if number else None))
     return parts
 
@@ -201,4 +213,4 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-merge-info", _merge)
     app.connect("env-updated", _check_metadata)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True,
-            "env_version": 2}
+            "env_version": 3}
