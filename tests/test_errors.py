@@ -78,6 +78,7 @@ def test_a_failed_build_fails_again_until_fixed(broken_book: Path, tmp_path: Pat
     ("```{raw} html\n:url: http://127.0.0.1:9/\n```", "the :url: option is not allowed"),
     ("```{nosuchdirective}\nx\n```", "Unknown directive type: 'nosuchdirective'"),
     ("(sec-mouth)=\n## Again", 'Duplicate explicit target name: "sec-mouth"'),
+    ("A formula {math}`\\frac{1}{` cut short.", "cannot set the formula"),
     ('<link rel="stylesheet" href="http://127.0.0.1:9/s.css">', "raw HTML refused"),
     ('<span style="background: url(http://127.0.0.1:9/x.png)">x</span>',
      "the attribute style= is not allowed"),

@@ -11,8 +11,8 @@ and gives it ``role="img"`` with the LaTeX source as its accessible name (EPUB:
 
 Sizes are attributes of the ``<svg>`` (its width, height and viewBox); how formulas sit
 in the line and in a display is in the editions' CSS (no inline styles).
-A formula ziamath cannot parse is a warning with the document and line, which fails the
-build like any other broken input.
+A formula ziamath cannot parse is a warning with the document and line when the document
+is read, in every edition, which fails the build like any other broken input.
 """
 
 from __future__ import annotations
@@ -118,12 +118,9 @@ def _set_or_warn(self: HTML5Translator, node: nodes.Element, latex: str,
 def visit_inline(self: HTML5Translator, node: nodes.math) -> None:
     latex = node.astext()
     formula = _set_or_warn(self, node, latex, display=False)
-    if formula is None:
-        self.body.append(self.starttag(node, "span", "", CLASS="math"))
-        self.body.append(self.encode(latex) + "</span>")
-    else:
-        self.body.append(self.starttag(node, "span", "", CLASS="math"))
-        self.body.append(svg_markup(formula, latex, "math-svg") + "</span>")
+    self.body.append(self.starttag(node, "span", "", CLASS="math"))
+    self.body.append((self.encode(latex) if formula is None
+                      else svg_markup(formula, latex, "math-svg")) + "</span>")
     raise nodes.SkipNode
 
 
@@ -144,6 +141,18 @@ def visit_block(self: HTML5Translator, node: nodes.math_block) -> None:
     raise nodes.SkipNode
 
 
+def check_formulas(app: Sphinx, doctree: nodes.document) -> None:
+    """doctree-read, every edition: a formula that cannot be set fails the whole build,
+    also the web edition (MathJax would only show an error to the reader)."""
+    for node in doctree.findall(lambda n: isinstance(n, nodes.math | nodes.math_block)):
+        display = isinstance(node, nodes.math_block)
+        try:
+            set_formula(display_latex(node) if display else node.astext(), display)
+        except MathError as err:
+            logger.warning(str(err), location=node, type="math", subtype="latex")
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_html_math_renderer(RENDERER, (visit_inline, None), (visit_block, None))
+    app.connect("doctree-read", check_formulas)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
