@@ -90,7 +90,7 @@ def test_formulas_are_svg_named_by_their_source_in_the_epub(editions: Editions) 
     assert all(f.get("role") == "img" for f in formulas)
     assert all(f.xpath(".//svg:path", namespaces=NS) for f in formulas)  # drawn, not text
     assert doc.xpath("//x:div[contains(@class, 'math-display')]/x:span[@class='eqno']/text()",
-                     namespaces=NS) == ["(1.1)"]
+                     namespaces=NS) == ["(1.1)", "(1.2)"]
     assert r"\(" not in etree.tostring(doc, method="text", encoding="unicode")
     opf = etree.fromstring(editions.epub_file("EPUB/content.opf"))
     (item,) = opf.xpath("//opf:item[@href='part1/intro.xhtml']", namespaces=NS)
@@ -105,6 +105,9 @@ def test_formulas_are_drawn_in_the_pdf_not_printed_as_latex(editions: Editions) 
     assert "Equation (1.1) is famous" in text
     for source in (r"\(", r"\pi", "e^{", r"\begin"):
         assert source not in text
+    # dollarmath: $…$ and $$…$$ are formulas, a lone dollar is a price
+    assert "$x_1" not in text and "$$" not in text and r"\sum" not in text
+    assert "a price of $5 stays a price" in text and "Equation (1.2) sums" in text
 
 
 def test_the_root_documents_own_text_is_in_every_edition(editions: Editions) -> None:
