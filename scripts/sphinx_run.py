@@ -37,7 +37,10 @@ class BookPaths:
     @classmethod
     def from_args(cls, book: str | os.PathLike[str], build: str | os.PathLike[str]) -> BookPaths:
         book_dir = Path(book).resolve()
-        if not (book_dir / "index.md").is_file():
+        # a book with a mystmd or Jupyter Book project file may name another root
+        # (conf/ext/_project.py)
+        project_file = any((book_dir / name).is_file() for name in ("myst.yml", "_toc.yml"))
+        if not (book_dir / "index.md").is_file() and not project_file:
             raise BuildError(
                 f"{book_dir}: not a book directory (no index.md). A book is a directory with "
                 "index.md (front matter: title, author, language) and its chapters."

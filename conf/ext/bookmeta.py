@@ -1,5 +1,8 @@
 """Book metadata: the YAML front matter of ``BOOK/index.md`` → Sphinx config values.
 
+(A book with a mystmd or Jupyter Book project file — ``myst.yml``, ``_toc.yml`` — may
+keep its metadata there instead, and name another root document: ``_project.py``.)
+
 Every edition reads the book's title, author, language and the optional fields from one
 place, the front matter of the book's root document. This extension reads it when the
 configuration is initialised (before any document is parsed), fills Sphinx's own
@@ -19,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from _project import Project, ProjectFileError, read_project
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
@@ -135,11 +139,29 @@ def default_date(book_dir: Path) -> str:
     return out or dt.date.today().isoformat()
 
 
-def load_book_meta(book_dir: Path) -> BookMeta:
-    """Read and validate ``book_dir/index.md``'s front matter, filling in defaults."""
-    index = book_dir / "index.md"
-    data = read_front_matter(index)
+def load_project(book_dir: Path) -> Project:
+    """The book's project file (``myst.yml`` or ``_toc.yml``, see ``_project.py``)."""
+    try:
+        return read_project(book_dir)
+    except ProjectFileError as err:
+        raise BookMetaError(str(err)) from None
+
+
+def load_book_meta(book_dir: Path, project: Project | None = None) -> BookMeta:
+    """Read and validate the root document's front matter, filling in what it leaves out
+    from the book's project file, if it has one, and defaults."""
+    project = project or load_project(book_dir)
+    index = book_dir / f"{project.root}.md"
+    data = {**project.meta, **read_front_matter(index)}
+    if project.path is not None:
+        data.setdefault("language", "en")  # mystmd's and Jupyter Book's default
     missing = [key for key in REQUIRED if not data.get(key)]
+    if missing and project.path is not None:
+        raise BookMetaError(
+            f"{index}:1: neither its front matter nor {project.path.name} gives the book's "
+            f"{', '.join(missing)}; add them to the front matter, e.g.\n---\n"
+            "title: My Book\nauthor: A. Writer\n---"
+        )
     if missing:
         raise BookMetaError(
             f"{index}:1: the front matter lacks {', '.join(missing)}; a book needs at least "
@@ -170,15 +192,20 @@ def load_book_meta(book_dir: Path) -> BookMeta:
 
 
 def on_config_inited(app: Sphinx, config: Config) -> None:
-    meta = load_book_meta(Path(app.srcdir))
+    project = load_project(Path(app.srcdir))
+    meta = load_book_meta(Path(app.srcdir), project)
     config.book = meta
+    config.book_project = project
+    config.root_doc = project.root
     config.project = meta.title
     config.author = meta.author
     config.language = meta.language
     config.copyright = f"{meta.year}, {meta.author}"
     config.html_title = meta.title
     bib = Path(app.srcdir) / "references.bib"
-    config.bibtex_bibfiles = [str(bib)] if bib.is_file() else []
+    listed = [Path(app.srcdir) / name for name in project.meta.get("bibliography", [])]
+    config.bibtex_bibfiles = [str(p) for p in listed if p.is_file()] or (
+        [str(bib)] if bib.is_file() else [])
     context = dict(config.html_context or {})
     context["book"] = meta.as_dict()
     config.html_context = context
@@ -218,5 +245,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_transform(RootTitlePage)
     app.add_config_value("book", None, "env", types=frozenset({BookMeta, type(None)}))
     app.add_config_value("book_toolchain", "", "env", types=frozenset({str}))
+    app.add_config_value("book_project", None, "env", types=frozenset({Project, type(None)}))
     app.connect("config-inited", on_config_inited, priority=100)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
