@@ -38,7 +38,8 @@ def mystmd_book(root: Path) -> Path:
                     "            - file: chapters/second-a.md\n",
         "index.md": "# Welcome\n\nThe landing page.\n",
         "chapters/first.md": "# First chapter\n\nA note.[^1]\n\n[^1]: The note.\n",
-        "chapters/second.md": "# Second chapter\n\nText.\n",
+        # mystmd style: the title in the front matter, no heading
+        "chapters/second.md": "---\ntitle: Second chapter\n---\n\nText.\n",
         "chapters/second-a.md": "# Inside the second\n\nMore.\n",
     })
 
@@ -111,6 +112,9 @@ def test_such_a_book_builds_every_edition_in_its_order(make_book, tmp_path: Path
     documents = [h.removesuffix(".xhtml") for h in spine
                  if h.removesuffix(".xhtml") in {project.root, *_all_docnames(project)}]
     assert documents == [project.root, *_all_docnames(project)]  # the project file's order
+    with zipfile.ZipFile(epub) as z:
+        nav = z.read("EPUB/nav.xhtml").decode()
+    assert "<no title>" not in nav
 
 
 def _all_docnames(project) -> list[str]:

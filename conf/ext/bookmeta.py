@@ -197,6 +197,9 @@ def on_config_inited(app: Sphinx, config: Config) -> None:
     config.book = meta
     config.book_project = project
     config.root_doc = project.root
+    if project.path is not None:
+        # mystmd and Jupyter Book take a document's title from its front matter
+        config.myst_title_to_header = True
     config.project = meta.title
     config.author = meta.author
     config.language = meta.language
