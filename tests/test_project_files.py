@@ -69,6 +69,17 @@ def test_myst_yml_gives_metadata_root_and_nested_order(tmp_path: Path) -> None:
     assert part.entries == (TocEntry("chapters/second", None,
                                      (TocEntry("chapters/second-a"),)),)
     assert project.subtocs == {"chapters/second": (TocEntry("chapters/second-a"),)}
+    assert not first.numbered
+
+
+def test_myst_yml_numbering_and_a_book_without_a_toc(tmp_path: Path) -> None:
+    book = write(tmp_path, {"myst.yml": "project:\n  title: T\n  numbering:\n"
+                                        "    headings: true\n",
+                            "index.md": "# Home\n", "b.md": "# B\n", "a.md": "# A\n",
+                            "_build/x.md": "# built\n"})
+    project = read_project(book)
+    (group,) = project.toc
+    assert group.numbered and [e.docname for e in group.entries] == ["a", "b"]
 
 
 def test_jupyter_book_toc_gives_root_parts_and_numbering(tmp_path: Path) -> None:

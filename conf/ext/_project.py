@@ -6,8 +6,9 @@ module reads the two common ones so that such a book builds as it is:
 
 - ``myst.yml`` (mystmd, Jupyter Book 2): ``project.title``, ``subtitle``, ``authors``
   (names or ``{name: …}``), ``language``, ``description``, ``keywords``, ``date``,
-  ``bibliography``; ``project.toc``: entries with ``file``, ``title``, ``children`` and
-  ``pattern``; the first file is the root document.
+  ``bibliography``, ``numbering`` (``true`` or ``headings: true``); ``project.toc``:
+  entries with ``file``, ``title``, ``children`` and ``pattern``; the first file is the
+  root document (without a toc: ``index.md``, then the other files by name).
 - ``_toc.yml`` with ``_config.yml`` (Jupyter Book 1): ``title``, ``author``, ``language``
   (or ``sphinx.config.language``), ``description``, ``bibtex_bibfiles``; the toc's
   ``root``, ``chapters`` (with ``sections``) or ``parts`` (with ``caption`` and
@@ -150,7 +151,10 @@ def _mystmd(book: Path, data: dict[str, Any]) -> Project:
         raise ProjectFileError(f"{where}: the first entry of project.toc must be a file "
                                "(the book's root document)")
     root, rest = toc[0].docname, (*toc[0].children, *toc[1:])
-    return _project(where, root, meta, rest, numbered=bool(data.get("numbered")))
+    numbering = project.get("numbering")  # mystmd: true, or {headings: true, …}
+    numbered = numbering is True or (isinstance(numbering, dict)
+                                     and bool(numbering.get("headings")))
+    return _project(where, root, meta, rest, numbered=numbered)
 
 
 def _jupyter_book(book: Path, toc: dict[str, Any], config: dict[str, Any]) -> Project:
