@@ -176,3 +176,12 @@ def test_a_numbered_chapter_ending_with_its_references_stays_a_chapter(
     assert "chapter" in types and "bibliography" not in types
     nav = editions.epub_file("EPUB/nav.xhtml").decode()
     assert 'epub:type="bibliography"' not in nav
+
+
+def test_formulas_and_all_keep_the_editions_reproducible(editions: Editions,
+                                                         tmp_path: Path) -> None:
+    again = run_build(BOOK, tmp_path, "pdf", "epub", env={"SOURCE_DATE_EPOCH": "1700000000"})
+    assert again.returncode == 0, again.stderr
+    twice = Editions(tmp_path)
+    assert twice.pdf.read_bytes() == editions.pdf.read_bytes()
+    assert twice.epub.read_bytes() == editions.epub.read_bytes()
