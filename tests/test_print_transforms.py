@@ -105,6 +105,11 @@ def test_local_targets() -> None:
 def test_colophon_fonts_come_from_print_css() -> None:
     assert declared_font_families(ROOT / "conf" / "css" / "print.css") == [
         "EB Garamond", "Gentium Book Plus"]
+    # a book without bold text is not set in the bold face
+    css = ROOT / "conf" / "css" / "print.css"
+    assert declared_font_families(css, "<p>Plain <em>and italic</em></p>") == ["EB Garamond"]
+    assert declared_font_families(css, "<p>A <strong>bold</strong> word</p>") == [
+        "EB Garamond", "Gentium Book Plus"]
 
 
 def test_misplaced_notes_are_found() -> None:

@@ -536,7 +536,7 @@ class PrintHTMLBuilder(SingleFileHTMLBuilder):
             date_text=format_date(book.date, book.language), created=created_date(book.date),
             subject=book.subject or book.description, keywords=", ".join(book.keywords),
             sources=[Markup(s) for s in self.source_entries()],
-            fonts=declared_font_families(PRINT_CSS), labels_and=labels["and"],
+            fonts=declared_font_families(PRINT_CSS, body), labels_and=labels["and"],
         )
         front_start = shell.index(front_mark)
         shell = shell.replace(front_mark, "", 1)
@@ -623,17 +623,28 @@ _LOCAL_FONT = re.compile(r"""local\(\s*["']([^"']+)["']\s*\)""")
 _STYLE_WORDS = re.compile(r"(\s+\d+)?(\s+(Regular|Italic|Bold|Medium|SemiBold|Book))+$")
 
 
-def declared_font_families(css_path: Path) -> list[str]:
+_BOLD_FACE = re.compile(r"font-weight\s*:\s*(bold|[6-9]00)\b")
+# Markup print.css sets in a bold face.
+_BOLD_TEXT = re.compile(r"<(strong|b)\b")
+
+
+def declared_font_families(css_path: Path, body: str | None = None) -> list[str]:
     """The families of the faces print.css declares (``local("EB Garamond 12 Regular")``
-    → ``EB Garamond``), for the colophon: read from the stylesheet, never listed by hand."""
+    → ``EB Garamond``), for the colophon: read from the stylesheet, never listed by hand.
+    Given the book's ``body`` markup, a bold face counts only when the book has bold text
+    (the colophon names the faces the book is set in)."""
     import tinycss2
 
     families: list[str] = []
+    bold_text = body is None or bool(_BOLD_TEXT.search(body))
     rules = tinycss2.parse_stylesheet(css_path.read_text(encoding="utf-8"),
                                       skip_comments=True, skip_whitespace=True)
     for rule in rules:
         if rule.type == "at-rule" and rule.lower_at_keyword == "font-face":
-            for name in _LOCAL_FONT.findall(tinycss2.serialize(rule.content or [])):
+            declaration = tinycss2.serialize(rule.content or [])
+            if not bold_text and _BOLD_FACE.search(declaration):
+                continue
+            for name in _LOCAL_FONT.findall(declaration):
                 family = _STYLE_WORDS.sub("", name).strip()
                 if family not in families:
                     families.append(family)
