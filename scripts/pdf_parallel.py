@@ -421,7 +421,8 @@ def margin_body(chunk: Chunk, html: str, manifest: Any, result: ChunkResult) -> 
     """Empty pages with the chunk's parts, page names and blank pages, for its heads and
     folios: each part's own start tag (from the print HTML) around one block per page."""
     spans = {p["docname"]: p["span"] for p in manifest.parts}
-    starts = [result.anchors.get(doc_anchor(name), 0) for name in chunk.names]
+    anchors = {p["docname"]: p["anchor"] for p in manifest.parts}
+    starts = [result.anchors.get(anchors[name], 0) for name in chunk.names]
     body = []
     for index, name in enumerate(chunk.names):
         start, _ = spans[name]
@@ -450,11 +451,6 @@ def margin_groups(chunks: list[Chunk], results: list[ChunkResult], groups: int
 
 
 MARGIN_PAGE = '<div class="print-margin-page"></div>'
-
-
-def doc_anchor(docname: str) -> str:
-    """conf/ext/print_edition.doc_anchor, without importing Sphinx."""
-    return "document-" + re.sub(r"[/\s]", "-", docname)
 
 
 # -- the driver ---------------------------------------------------------------------------

@@ -76,10 +76,6 @@ def read_project(book: Path) -> Project:
     return Project()
 
 
-def has_project_file(book: Path) -> bool:
-    return (book / "myst.yml").is_file() or (book / "_toc.yml").is_file()
-
-
 def _load(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

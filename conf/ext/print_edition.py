@@ -72,8 +72,8 @@ def labels_for(language: str) -> dict[str, str]:
 
 
 def doc_anchor(docname: str) -> str:
-    """The id of a document's part in the print document (scripts/pdf_parallel.py has the
-    same function, to stay free of Sphinx)."""
+    """The id of a document's part in the print document (the manifest records it for
+    scripts/pdf_parallel.py)."""
     return "document-" + id_prefix(docname)
 
 
